@@ -1,0 +1,74 @@
+"""`simpo-harness` command line.
+
+Each sub-command lives in its own module under ``harness.cli`` exposing::
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int: ...
+
+Only the module of the command being run is imported, so ``--help`` and the light
+commands never import torch, vllm or trl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from harness import __version__
+from harness.errors import HarnessError, did_you_mean
+
+# command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "models": ("harness.cli.models", "List and show released models in the registry."),
+    "trainers": ("harness.cli.trainers", "List preference-optimization methods and their hyperparameters."),
+    "table": ("harness.cli.table", "Render published (and reproduced) comparison tables."),
+    "generate": ("harness.cli.generate", "Decode a model on a benchmark into the generation store."),
+    "judge": ("harness.cli.judge", "Judge stored generations with an LLM judge."),
+    "score": ("harness.cli.score", "Score stored generations/annotations (no model or API calls)."),
+    "run": ("harness.cli.run", "Generate, judge and score end to end (resumable)."),
+    "train": ("harness.cli.train", "Train a checkpoint with SimPO or a baseline from a recipe."),
+}
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simpo-harness",
+        description="Reproduce the SimPO paper's evaluation tables and compare checkpoints.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="commands:\n" + "\n".join(f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items())
+        + "\n\nRun 'simpo-harness COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"simpo-harness {__version__}")
+    parser.add_argument("command", nargs="?", help="one of the commands below")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    top = _top_parser()
+    if not argv or argv[0].startswith("-"):
+        top.parse_args(argv)  # handles --help / --version and exits
+        top.print_help()
+        return 2
+    name, rest = argv[0], argv[1:]
+    try:
+        if name not in COMMANDS:
+            raise did_you_mean(name, COMMANDS, what="command")
+        module_name, help_ = COMMANDS[name]
+        module = importlib.import_module(module_name)
+        parser = argparse.ArgumentParser(prog=f"simpo-harness {name}", description=help_)
+        module.add_arguments(parser)
+        args = parser.parse_args(rest)
+        return int(module.run(args) or 0)
+    except HarnessError as exc:
+        print(f"simpo-harness {name}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"simpo-harness {name}: interrupted; completed work is kept and a rerun resumes.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

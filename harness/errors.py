@@ -1,0 +1,28 @@
+"""User-facing errors.
+
+Any mistake a user can make (unknown model, malformed file, missing data) raises
+:class:`HarnessError`; the CLI prints its message on one line and exits non-zero,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class HarnessError(Exception):
+    """An error caused by user input or environment, reported without a traceback."""
+
+    exit_code: int = 2
+
+
+def did_you_mean(name: str, choices: Iterable[str], what: str = "name") -> HarnessError:
+    """Build an 'unknown X' error with close-match suggestions."""
+    choices = sorted(set(choices))
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.5)
+    if not close:
+        lowered = name.lower()
+        close = [c for c in choices if lowered in c.lower()][:3]
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return HarnessError(f"unknown {what} {name!r}{hint}")
