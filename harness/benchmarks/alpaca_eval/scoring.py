@@ -1,0 +1,182 @@
+"""AlpacaEval 2 metrics through alpaca-eval 0.6.2's own functions.
+
+- WR / SE / n_wins / n_draws: ``alpaca_eval.metrics.get_winrate`` on the preferences.
+- LC fitted: ``alpaca_eval.metrics.glm_winrate.get_length_controlled_winrate`` with its hub download
+  of ``df_gamed.csv`` answered by a local file (``save_weights_dir=None`` so nothing is written
+  into site-packages). Rows must be in the official instruction order: the package looks up
+  instruction difficulty by row position.
+- LC predicted: ``glm_winrate.predict_winrate`` with the published GLM weights and the instruction
+  difficulty supplied locally (its own hub loader is swapped for the duration of the call).
+- Average length: ``int(mean(len(output)))`` in characters, as the leaderboard.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.benchmarks.alpaca_eval import data as ae_data
+from harness.errors import HarnessError
+
+LC_FITTED = "fitted"
+LC_PREDICTED = "predicted-from-published-weights"
+LC_UNAVAILABLE = "unavailable"
+
+
+def _metrics_modules():
+    from harness.benchmarks.alpaca_eval.protocol import import_quietly
+
+    try:
+        metrics = import_quietly("alpaca_eval.metrics")
+        glm = import_quietly("alpaca_eval.metrics.glm_winrate")
+    except ImportError as exc:
+        raise HarnessError(f"alpaca-eval 0.6.2 is needed to score AlpacaEval 2 ({exc}); pip install '.[alpaca]'") from None
+    return metrics, glm
+
+
+@contextlib.contextmanager
+def _swapped(module: Any, name: str, value: Any) -> Iterator[None]:
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
+
+
+def winrate(preferences: list[float]) -> dict[str, Any]:
+    metrics, _ = _metrics_modules()
+    out = metrics.get_winrate([{"preference": p} for p in preferences])
+    return {k: (float(v) if isinstance(v, float) else int(v)) for k, v in out.items()}
+
+
+def avg_length(outputs: list[str]) -> int:
+    return int(pd.Series(outputs, dtype=object).str.len().mean())
+
+
+def predict_lc(generator: str, weights: pd.DataFrame, difficulty: pd.Series) -> float:
+    """LC win rate (percent) from a model's published GLM weights."""
+    _, glm = _metrics_modules()
+    with _swapped(glm, "_get_instructions_difficulty", lambda: difficulty):
+        return float(glm.predict_winrate(model=generator, baseline=ae_data.REFERENCE_GENERATOR, weights=weights)) * 100
+
+
+def fit_lc(annotations: pd.DataFrame, gamed_path: Path) -> dict[str, Any]:
+    """Full LC refit with alpaca-eval's own GLM (needs the official df_gamed.csv)."""
+    _, glm = _metrics_modules()
+    df = annotations[["instruction", "output_1", "output_2", "generator_1", "generator_2", "preference", "annotator"]]
+    df = df.reset_index(drop=True).copy()
+    with _swapped(glm, "hf_hub_download", lambda **_: str(gamed_path)):
+        out = glm.get_length_controlled_winrate(df, save_weights_dir=None, is_add_glm_preference_inplace=False)
+    return {"lc": float(out["length_controlled_winrate"])}
+
+
+def order_like_reference(rows: list[dict[str, Any]], reference: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Put annotation rows in the official instruction order (required by the GLM's positional lookup)."""
+    pos = {r["instruction"]: i for i, r in enumerate(reference)}
+    unknown = [r["instruction"][:60] for r in rows if r["instruction"] not in pos]
+    if unknown:
+        raise HarnessError(f"{len(unknown)} annotated instruction(s) are not AlpacaEval instructions, e.g. {unknown[0]!r}")
+    return sorted(rows, key=lambda r: pos[r["instruction"]])
+
+
+def lc_for(
+    generator: str,
+    outputs: list[dict[str, Any]] | None,
+    annotations: list[dict[str, Any]] | None,
+    reference: list[dict[str, Any]] | None,
+    data_dir: Path | None,
+) -> dict[str, Any]:
+    """LC win rate and its exact status: fitted, predicted from published weights, or unavailable."""
+    if outputs is None and annotations is not None:
+        outputs = [{"instruction": a["instruction"], "output": a["output_2"]} for a in annotations]
+    gamed, gamed_src = ae_data.find_gamed_file(data_dir)
+    complete = annotations is not None and reference is not None and len(annotations) == len(reference)
+    if gamed is not None and complete:
+        df = pd.DataFrame(order_like_reference(annotations, reference))
+        return {"lc": fit_lc(df, gamed)["lc"], "lc_status": LC_FITTED, "lc_source": gamed_src}
+    reasons = []
+    if gamed is None:
+        reasons.append(gamed_src)
+    elif not complete:
+        reasons.append("a full refit needs annotations for all AlpacaEval instructions")
+
+    published = _published_outputs_match(generator, outputs, data_dir)
+    if published is True:
+        weights = [(p, w) for p, w in ae_data.load_published_weights(data_dir) if generator in w.index]
+        difficulty, diff_src = ae_data.load_instruction_difficulty(data_dir)
+        if weights and difficulty is not None:
+            path, table = weights[0]
+            return {
+                "lc": predict_lc(generator, table, difficulty),
+                "lc_status": LC_PREDICTED,
+                "lc_source": f"weights {path.name} row {generator!r}; instruction difficulty {diff_src}",
+            }
+        reasons.append(f"no published GLM weights for {generator!r}" if not weights else diff_src)
+    elif published is False:
+        reasons.append(f"outputs differ from the published {generator!r} outputs, so its published GLM weights do not apply")
+    else:
+        reasons.append(f"no published outputs/GLM weights for {generator!r} to predict from")
+    return {"lc": None, "lc_status": LC_UNAVAILABLE, "lc_reason": "LC unavailable: " + "; ".join(reasons)}
+
+
+def _published_outputs_match(generator: str, outputs: list[dict[str, Any]] | None, data_dir: Path | None) -> bool | None:
+    """True when these outputs are the published ones for ``generator`` (so its weights apply)."""
+    path = ae_data.find_published_outputs(data_dir, generator)
+    if path is None or outputs is None:
+        return None
+    key = "output_2" if path.name.endswith(("annotations.json", "annotations.json.gz")) else "output"
+    published = {r["instruction"]: r[key] for r in ae_data.read_json_records(path)}
+    ours = {r["instruction"]: r["output"] for r in outputs}
+    return ours == published
+
+
+def score_alpaca_eval(
+    *,
+    generator: str,
+    outputs: list[dict[str, Any]] | None,
+    annotations: list[dict[str, Any]] | None,
+    reference: list[dict[str, Any]] | None,
+    data_dir: Path | None,
+) -> dict[str, Any]:
+    """The scores.json payload (without manifest) from outputs and/or annotations."""
+    if outputs is None and annotations is None:
+        raise HarnessError("nothing to score: no model outputs and no annotations")
+    metrics: dict[str, float] = {}
+    details: dict[str, Any] = {"generator": generator}
+    n = 0
+    if annotations is not None:
+        prefs = [_as_float(r.get("preference")) for r in annotations]
+        wr = winrate(prefs)
+        metrics["ae2_wr"] = wr["win_rate"]
+        details.update(
+            se=wr["standard_error"], n_wins=wr["n_wins"], n_wins_base=wr["n_wins_base"], n_draws=wr["n_draws"],
+            n_total=wr["n_total"], discrete_win_rate=wr["discrete_win_rate"],
+            n_failed=sum(1 for p in prefs if math.isnan(p)), n_annotations=len(annotations),
+        )
+        n = len(annotations)
+    model_texts = [r["output"] for r in outputs] if outputs is not None else [r["output_2"] for r in annotations]
+    metrics["ae2_length"] = float(avg_length(model_texts))
+    details["avg_length_exact"] = float(pd.Series(model_texts, dtype=object).str.len().mean())
+    n = n or len(model_texts)
+    if reference is not None and n < len(reference):
+        details["incomplete"] = f"{n} of {len(reference)} instructions"
+    lc = lc_for(generator, outputs, annotations, reference, data_dir)
+    if lc["lc"] is not None:
+        metrics["ae2_lc"] = lc["lc"]
+    details.update({k: v for k, v in lc.items() if k != "lc"})
+    return {"benchmark": "alpaca_eval", "model": generator, "metrics": metrics, "ci": {}, "details": details, "n": n}
+
+
+def _as_float(value: Any) -> float:
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan

@@ -1,0 +1,321 @@
+"""OpenAI-compatible judge client: async, bounded concurrency, retries, persistent cache, cost.
+
+- Any endpoint speaking chat completions (OpenAI, Azure's OpenAI-compatible route, ``vllm serve``,
+  :mod:`harness.judges.local_server`) through ``openai.AsyncOpenAI``; the package's own retries are
+  off (``max_retries=0``) so the policy below is the only one.
+- Retries with exponential backoff and jitter on 429, 5xx, 408/409, timeouts, connection errors and
+  malformed bodies; ``Retry-After`` is honoured when larger. 401/403 stop the run with a
+  HarnessError; other 4xx fail that request only (``JudgeResponse.error``), never cached.
+- Cache: sqlite in WAL mode keyed by ``JudgeRequest.cache_key()`` (sha256 of the full request);
+  every answer is committed the moment it arrives, so a killed run loses nothing and no paid call
+  is repeated. The API key is not part of a request, so it never reaches the cache.
+- API key: read from the environment variable named in the config (default ``OPENAI_API_KEY``);
+  it is never stored in the config, never printed, and redacted from every error message.
+- Cost: USD per million tokens (input, output) from ``PRICES_PER_MTOK`` (OpenAI list prices as of
+  2024-2025; ``price_per_mtok`` overrides; unknown models report ``cost_usd=None``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.errors import HarnessError
+from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
+
+# USD per 1M tokens: (input, output). Longest matching prefix wins.
+PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
+    "gpt-4-1106-preview": (10.0, 30.0),
+    "gpt-4-0125-preview": (10.0, 30.0),
+    "gpt-4-turbo": (10.0, 30.0),
+    "gpt-4-0314": (30.0, 60.0),
+    "gpt-4-0613": (30.0, 60.0),
+    "gpt-4": (30.0, 60.0),
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.0),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.0, 8.0),
+    "gpt-3.5-turbo-1106": (1.0, 2.0),
+    "gpt-3.5-turbo": (0.50, 1.50),
+}
+
+
+def price_for(model: str, override: tuple[float, float] | None = None) -> tuple[float, float] | None:
+    if override is not None:
+        return override
+    matches = [k for k in PRICES_PER_MTOK if model == k or model.startswith(k + "-") or model.startswith(k)]
+    return PRICES_PER_MTOK[max(matches, key=len)] if matches else None
+
+
+class JudgeClientConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str | None = None  # None: api.openai.com
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = Field(16, ge=1, le=1024)
+    max_retries: int = Field(8, ge=0)
+    backoff_initial_s: float = Field(1.0, ge=0)
+    backoff_max_s: float = Field(60.0, ge=0)
+    timeout_s: float = Field(120.0, gt=0)
+    cache_path: Path | None = None
+    price_per_mtok: tuple[float, float] | None = None
+    jitter_seed: int | None = None
+
+
+@dataclass
+class RunUsage:
+    """Per-run accounting (fresh calls only; cache hits are counted, not charged)."""
+
+    calls: int = 0
+    cache_hits: int = 0
+    failures: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class JudgeCache:
+    """sqlite (WAL) store of judge answers, keyed by the request's sha256; insert-only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS judge_calls (key TEXT PRIMARY KEY, model TEXT, request TEXT NOT NULL,"
+                " response TEXT NOT NULL, created_utc TEXT NOT NULL)"
+            )
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise HarnessError(f"judge cache {self.path} is not a usable sqlite database ({exc})") from None
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT response FROM judge_calls WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, request: JudgeRequest, response: dict[str, Any], key: str | None = None) -> None:
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO judge_calls VALUES (?, ?, ?, ?, ?)",
+                (key or request.cache_key(), request.model, json.dumps(asdict(request), ensure_ascii=False),
+                 json.dumps(response, ensure_ascii=False), created),
+            )
+            self._db.commit()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM judge_calls").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OpenAIJudgeClient(JudgeClient):
+    def __init__(self, config: JudgeClientConfig | None = None, **overrides: Any) -> None:
+        self.config = config or JudgeClientConfig(**overrides)
+        key = os.environ.get(self.config.api_key_env, "")
+        if not key and self.config.base_url is None:
+            raise HarnessError(
+                f"no judge API key: set the environment variable {self.config.api_key_env} "
+                "(keys are read from the environment only), or pass --judge-base-url for a local server"
+            )
+        self.__key = key or "EMPTY"  # local OpenAI-compatible servers accept any key
+        self.cache = JudgeCache(self.config.cache_path) if self.config.cache_path else None
+        self.usage = RunUsage()
+        self._rng = random.Random(self.config.jitter_seed)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"OpenAIJudgeClient(base_url={c.base_url!r}, api_key_env={c.api_key_env!r}, "
+                f"concurrency={c.concurrency}, cache={str(c.cache_path) if c.cache_path else None!r})")
+
+    def _redact(self, text: str) -> str:
+        key = self.__key
+        return text.replace(key, "***") if key and key != "EMPTY" and len(key) >= 6 else text
+
+    # ------------------------------------------------------------------ public
+    def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
+        results: list[JudgeResponse | None] = [None] * len(requests)
+        pending: dict[str, list[int]] = {}
+        for i, req in enumerate(requests):
+            key = req.cache_key()
+            hit = self.cache.get(key) if self.cache is not None else None
+            if hit is not None:
+                results[i] = _response_from_dict(hit, cached=True)
+                self.usage.cache_hits += 1
+            else:
+                pending.setdefault(key, []).append(i)
+        if pending:
+            todo = [(requests[idx[0]], idx) for idx in pending.values()]
+            answers = _run_coroutine(self._complete_async([(key, req) for key, (req, _) in zip(pending, todo, strict=True)]))
+            for (_, idx), answer in zip(todo, answers, strict=True):
+                for i in idx:
+                    results[i] = answer
+        return [r for r in results if r is not None]
+
+    # ----------------------------------------------------------------- private
+    async def _complete_async(self, requests: list[tuple[str, JudgeRequest]]) -> list[JudgeResponse]:
+        import openai
+
+        c = self.config
+        client = openai.AsyncOpenAI(api_key=self.__key, base_url=c.base_url, max_retries=0, timeout=c.timeout_s)
+        sem = asyncio.Semaphore(c.concurrency)
+
+        async def one(key: str, req: JudgeRequest) -> JudgeResponse:
+            async with sem:
+                resp = await self._call_with_retries(client, req)
+            if resp.content is not None and self.cache is not None:
+                self.cache.put(req, _response_to_dict(resp), key=key)  # committed now: a kill loses nothing
+            return resp
+
+        try:
+            return list(await asyncio.gather(*(one(k, r) for k, r in requests)))
+        finally:
+            await client.close()
+
+    async def _call_with_retries(self, client: Any, req: JudgeRequest) -> JudgeResponse:
+        import openai
+
+        c = self.config
+        kwargs: dict[str, Any] = {"model": req.model, "messages": req.to_openai_messages(),
+                                  "temperature": req.temperature, "max_tokens": req.max_tokens}
+        if req.logprobs:
+            kwargs["logprobs"] = True
+            if req.top_logprobs is not None:
+                kwargs["top_logprobs"] = req.top_logprobs
+        if req.seed is not None:
+            kwargs["seed"] = req.seed
+        last = ""
+        for attempt in range(c.max_retries + 1):
+            try:
+                raw = await client.chat.completions.create(**kwargs)
+                return self._account(req, _parse_completion(raw))
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+                raise HarnessError(f"judge endpoint refused the API key from ${c.api_key_env}: "
+                                   f"{self._redact(_short(exc))}") from None
+            except openai.APIStatusError as exc:
+                if exc.status_code in (408, 409, 429) or exc.status_code >= 500:
+                    last = f"HTTP {exc.status_code}: {_short(exc)}"
+                    retry_after = _retry_after(exc)
+                else:
+                    self.usage.failures += 1
+                    return JudgeResponse(content=None, error=self._redact(f"HTTP {exc.status_code}: {_short(exc)}"))
+            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+                last, retry_after = f"{type(exc).__name__}: {_short(exc)}", None
+            except (_Retryable, openai.APIResponseValidationError, json.JSONDecodeError, ValueError, KeyError,
+                    TypeError, AttributeError) as exc:
+                last, retry_after = f"malformed response: {_short(exc)}", getattr(exc, "retry_after", None)
+            if attempt < c.max_retries:
+                self.usage.retries += 1
+                cap = min(c.backoff_max_s, c.backoff_initial_s * 2**attempt)
+                delay = cap / 2 + self._rng.uniform(0, cap / 2)  # "equal jitter"
+                await asyncio.sleep(max(delay, min(retry_after or 0.0, c.backoff_max_s)))
+        self.usage.failures += 1
+        return JudgeResponse(content=None, error=self._redact(f"gave up after {c.max_retries + 1} attempts; last: {last}"))
+
+    def _account(self, req: JudgeRequest, resp: JudgeResponse) -> JudgeResponse:
+        self.usage.calls += 1
+        self.usage.prompt_tokens += resp.prompt_tokens
+        self.usage.completion_tokens += resp.completion_tokens
+        price = price_for(req.model, self.config.price_per_mtok)
+        cost = None if price is None else (resp.prompt_tokens * price[0] + resp.completion_tokens * price[1]) / 1e6
+        resp.extra["cost_usd"] = cost
+        if cost is None or self.usage.cost_usd is None:
+            self.usage.cost_usd = None
+        else:
+            self.usage.cost_usd += cost
+        return resp
+
+
+def _parse_completion(raw: Any) -> JudgeResponse:
+    if isinstance(raw, (str, bytes)) or not getattr(raw, "choices", None):
+        raise _Retryable("no choices in the response body")
+    choice = raw.choices[0]
+    content = choice.message.content if choice.message is not None else None
+    if content is None:
+        raise _Retryable("choice without message content")
+    top = None
+    if choice.logprobs is not None and choice.logprobs.content:
+        top = [[{"token": t.token, "logprob": float(t.logprob)} for t in pos.top_logprobs] for pos in choice.logprobs.content]
+    usage = raw.usage
+    return JudgeResponse(
+        content=content, top_logprobs=top,
+        prompt_tokens=int(usage.prompt_tokens) if usage else 0,
+        completion_tokens=int(usage.completion_tokens) if usage else 0,
+        extra={"finish_reason": choice.finish_reason, "served_model": getattr(raw, "model", None)},
+    )
+
+
+def _response_to_dict(resp: JudgeResponse) -> dict[str, Any]:
+    return {"content": resp.content, "top_logprobs": resp.top_logprobs, "prompt_tokens": resp.prompt_tokens,
+            "completion_tokens": resp.completion_tokens, "extra": resp.extra}
+
+
+def _response_from_dict(d: dict[str, Any], cached: bool) -> JudgeResponse:
+    extra = dict(d.get("extra") or {})
+    extra["original_cost_usd"] = extra.pop("cost_usd", None)
+    extra["cost_usd"] = 0.0  # already paid in an earlier run
+    return JudgeResponse(content=d["content"], top_logprobs=d.get("top_logprobs"), prompt_tokens=d.get("prompt_tokens", 0),
+                         completion_tokens=d.get("completion_tokens", 0), cached=cached, extra=extra)
+
+
+def _retry_after(exc: Any) -> float | None:
+    try:
+        value = exc.response.headers.get("retry-after")
+        return float(value) if value is not None else None
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).replace("\n", " ")[:300]
+
+
+def _run_coroutine(coro: Any) -> Any:
+    """asyncio.run, also from inside a running event loop (e.g. a notebook): then in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
