@@ -214,11 +214,20 @@ class Pipeline:
         from harness.jsonl import write_json_atomic
         from harness.manifest import base_manifest
         from harness.model_loading import build_backend, default_backend
+        from harness.store import GENERATION_MANIFEST
 
         o = self.opts
         p = self._prepare(name)
         run_dir = p["run_dir"].ensure()
-        backend_name = o.backend or default_backend()
+        backend_name = o.backend or default_backend(self.model)
+        # The generation manifest names the current configuration, so readers of the store
+        # (records_for_run) pick this configuration's records and no stale ones.
+        write_json_atomic(run_dir.path / GENERATION_MANIFEST, base_manifest(
+            command="run", model=self.model.name, model_id=self.model.model_id, model_source=self.model.source,
+            revision=self.model.revision, benchmark=name, backend=backend_name, template=p["template"].id,
+            template_hash=p["template"].sha256, authors_exact=o.authors_exact, params=p["params"].to_dict(),
+            seed=p["params"].seed, alpaca_eval_062_beam_quirk=o.alpaca_eval_062_quirk, num_samples=1,
+            n_items=len(p["items"]), limit=o.limit, run_config=p["run_config"]))
         backend = LazyBackend(lambda: build_backend(backend_name, self.model, batch_size=o.batch_size, dtype=o.dtype))
         self._backends.append(backend)
         generate(benchmark=p["bench"], items=p["items"], backend=backend, tokenizer=self.tokenizer,

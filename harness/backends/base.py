@@ -39,6 +39,8 @@ class GenerationRequest:
     prompt_token_ids: tuple[int, ...]
     params: SamplingParams
     prompt_text: str = ""  # used by the openai backend (completions on text) and for records
+    # The conversation the prompt was rendered from; the openai backend's chat mode sends it.
+    messages: tuple[dict[str, str], ...] = ()
 
 
 @dataclass

