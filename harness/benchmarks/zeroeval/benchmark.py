@@ -1,0 +1,216 @@
+"""GSM8K and MMLU-Redux, zero-shot, scored exactly as ZeroEval scores them.
+
+Generation: one user turn holding ZeroEval's prompt (:mod:`.prompts`), rendered by the model's
+chat template, greedy, 4096 new tokens (the harness default for every model config).
+
+Scoring design: ``score(run_dir, data_dir=None)`` reads the run's generations (the last
+``generate`` configuration, via :func:`harness.store.records_for_run`) and the gold answers.
+Gold answers come from ``data_dir`` / the hub when available and are then snapshotted to
+``<run_dir>/gold.jsonl``; a later re-score without data (offline, other machine) reads that
+snapshot. The denominator is the run's item set: all items, or the first ``limit`` when the
+generation manifest records a ``--limit``. Items without a generation count as wrong and are
+reported as ``n_missing``. Per-item parses are written to ``<run_dir>/parsed.jsonl`` (ZeroEval
+likewise writes ``result_dirs_parsed``) for auditing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from harness.benchmarks.base import Benchmark, BenchmarkItem
+from harness.benchmarks.zeroeval import data, prompts, scoring
+from harness.benchmarks.zeroeval.extraction import Parsed, clear_output, parse_prediction
+from harness.errors import HarnessError
+from harness.jsonl import read_jsonl
+from harness.manifest import base_manifest, sha256_text
+
+GOLD_FILE = "gold.jsonl"
+PARSED_FILE = "parsed.jsonl"
+MANIFEST_FILE = "generation_manifest.json"
+ZEROEVAL_REF = ("yuchenlin/ZeroEval src/evaluation/{gsm_eval.py@a7cadc00, mcqa_eval.py@ee85a2f9, "
+                "eval_utils.py@7cfccf97}, src/unified_utils.py@044f8935 (clear_output)")
+
+
+def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Atomic rewrite of a derived file (re-creatable from data + generations)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _json_safe(value: Any) -> Any:
+    """Parsed answers may be any JSON value, NaN included; keep parsed.jsonl strict JSON."""
+    try:
+        json.dumps(value, allow_nan=False)
+        return value
+    except (TypeError, ValueError, RecursionError):
+        return str(value)
+
+
+class _ZeroEvalBenchmark(Benchmark):
+    metric: ClassVar[str]
+    reject_empty: ClassVar[bool] = False
+    prompt_template: ClassVar[str] = ""
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self.data_dir = Path(data_dir) if data_dir else None
+
+    # subclasses: rows from the source, an item from a row, correctness
+    def _rows(self, data_dir: Path | None) -> tuple[list[dict[str, Any]], str]:
+        raise NotImplementedError
+
+    def _item(self, row: dict[str, Any], source: str) -> BenchmarkItem:
+        raise NotImplementedError
+
+    def _gold(self, item: BenchmarkItem) -> dict[str, Any]:
+        return {"id": item.item_id, "gold": item.reference}
+
+    def _correct(self, answer: Any, gold: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- items
+    def load_items(self, data_dir: Path | None = None, limit: int | None = None) -> list[BenchmarkItem]:
+        if limit is not None and limit < 1:
+            raise HarnessError("--limit must be >= 1")
+        rows, source = self._rows(Path(data_dir) if data_dir else self.data_dir)
+        items = [self._item(r, source) for r in rows]
+        ids = [it.item_id for it in items]
+        if len(set(ids)) != len(ids):
+            raise HarnessError(f"{source}: duplicate item ids")
+        return items[:limit] if limit is not None else items
+
+    # ----------------------------------------------------------------- score
+    def score(self, run_dir: Path, data_dir: Path | None = None) -> dict[str, Any]:
+        run = load_run(self, Path(run_dir), data_dir)
+        model_hint = f"{run.model} {run.model_id}"
+        parsed: list[Parsed | None] = []
+        correct: list[bool] = []
+        rows: list[dict[str, Any]] = []
+        for g in run.gold:
+            rec = run.outputs.get(g["id"])
+            if rec is None:
+                parsed.append(None)
+                correct.append(False)
+                rows.append({"id": g["id"], "missing": True, "matched": False})
+                continue
+            p = parse_prediction(clear_output(rec["output"]), model_name=model_hint, reject_empty=self.reject_empty)
+            ok = p.parsed and self._correct(p.answer, g)
+            parsed.append(p)
+            correct.append(ok)
+            rows.append({"id": g["id"], "parsed": p.parsed, "method": p.method, "model_answer": _json_safe(p.answer),
+                         "reasoning_length": p.reasoning_length if p.parsed else None, "gold": g["gold"],
+                         "matched": ok})
+        write_jsonl_atomic(run.path / PARSED_FILE, rows)
+        agg = scoring.aggregate(parsed, correct)
+        details = {**agg, "limit": run.limit, "protocol": "zeroeval", "zeroeval_ref": ZEROEVAL_REF,
+                   "gold_source": run.gold_source, "n_outside_items": run.n_outside,
+                   "no_answer_rate": 100.0 * agg["n_parse_failures"] / agg["n_total"]}
+        return {
+            "benchmark": self.name,
+            "model": run.model,
+            "metrics": {self.metric: agg["accuracy"], f"{self.metric}_length": agg["length"]},
+            "details": details,
+            "n": agg["n_total"],
+            "manifest": base_manifest(benchmark=self.name, protocol="zeroeval", zeroeval_ref=ZEROEVAL_REF,
+                                      prompt_sha256=sha256_text(self.prompt_template), limit=run.limit,
+                                      gold_source=run.gold_source, generation_run_config=run.run_config),
+        }
+
+
+@dataclass
+class RunInputs:
+    """What scoring needs from a run directory: first-sample outputs by item id and the gold rows."""
+
+    path: Path
+    outputs: dict[str, dict[str, Any]]
+    gold: list[dict[str, Any]]  # {"id", "gold"} in item order, cut to the run's --limit
+    gold_source: str
+    limit: int | None
+    model: str
+    model_id: str
+    run_config: str | None
+    n_outside: int  # generations whose item is not in the (limited) item set
+
+
+def load_run(bench: Any, run_dir: Path, data_dir: Path | None) -> RunInputs:
+    """Generations of ``run_dir`` (last generate config, turn 0, sample 0) plus the gold answers.
+
+    ``bench`` provides ``load_items``, ``_gold(item)``, ``name`` and ``data_dir``. Gold rows are
+    snapshotted to ``gold.jsonl`` whenever the items load, and read back from it when they don't.
+    """
+    from harness.store import records_for_run
+
+    records = [r for r in records_for_run(run_dir) if r.get("turn", 0) == 0 and r.get("sample_index", 0) == 0]
+    if not records:
+        raise HarnessError(f"no generations in {run_dir / 'generations.jsonl'}; run 'simpo-harness generate' first")
+    manifest_path = run_dir / MANIFEST_FILE
+    gen_manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    limit = gen_manifest.get("limit")
+    snapshot = run_dir / GOLD_FILE
+    try:
+        items = bench.load_items(Path(data_dir) if data_dir else bench.data_dir)
+    except HarnessError as exc:
+        if not snapshot.is_file():
+            raise HarnessError(f"cannot score {run_dir}: no gold answers ({exc})") from None
+        gold, gold_source = list(read_jsonl(snapshot)), str(snapshot)
+    else:
+        gold = [bench._gold(it) for it in items]
+        gold_source = items[0].metadata.get("source", "") if items else ""
+        write_jsonl_atomic(snapshot, gold)
+    if limit is not None:
+        gold = gold[: int(limit)]
+    outputs = {r["item_id"]: r for r in records}
+    ids = {g["id"] for g in gold}
+    if not ids & set(outputs):
+        raise HarnessError(f"the generations in {run_dir} match none of the {len(gold)} {bench.name} items "
+                           "(a different data set?)")
+    first = records[0]
+    return RunInputs(path=run_dir, outputs=outputs, gold=gold, gold_source=gold_source, limit=limit,
+                     model=str(first.get("model") or run_dir.parent.name), model_id=str(first.get("model_id", "")),
+                     run_config=gen_manifest.get("run_config"), n_outside=len(set(outputs) - ids))
+
+
+class GSM8KZeroEval(_ZeroEvalBenchmark):
+    """GSM8K test (1,319), ZeroEval OEQA prompt, first-number float match."""
+
+    name: ClassVar[str] = "gsm8k"
+    metric: ClassVar[str] = "gsm"
+    prompt_template: ClassVar[str] = prompts.OEQA
+
+    def _rows(self, data_dir: Path | None) -> tuple[list[dict[str, Any]], str]:
+        return data.load_gsm8k(data_dir, "test")
+
+    def _item(self, row: dict[str, Any], source: str) -> BenchmarkItem:
+        return BenchmarkItem(item_id=row["id"], turns=(prompts.apply_oeqa_template(row["question"]),),
+                             reference=row["answer"], metadata={"source": source, "question": row["question"]})
+
+    def _correct(self, answer: Any, gold: dict[str, Any]) -> bool:
+        return scoring.gsm_is_correct(answer, gold["gold"])
+
+
+class MMLUReduxZeroEval(_ZeroEvalBenchmark):
+    """MMLU-Redux (ZeroEval's 2,778 kept items), MCQA prompt, letter / ``"X)"`` match."""
+
+    name: ClassVar[str] = "mmlu"
+    metric: ClassVar[str] = "mmlu"
+    reject_empty: ClassVar[bool] = True
+    prompt_template: ClassVar[str] = prompts.MCQA
+
+    def _rows(self, data_dir: Path | None) -> tuple[list[dict[str, Any]], str]:
+        return data.load_mmlu_redux(data_dir)
+
+    def _item(self, row: dict[str, Any], source: str) -> BenchmarkItem:
+        choices = [str(c) for c in row["choices"]]
+        letter = scoring.gold_letter(choices, row["correct_answer"])
+        return BenchmarkItem(item_id=str(row["id"]), turns=(prompts.apply_mc_template(row["question"], choices),),
+                             category=str(row.get("config", "")), reference=letter,
+                             metadata={"source": source, "choices": choices, "correct_answer": row["correct_answer"]})
+
+    def _correct(self, answer: Any, gold: dict[str, Any]) -> bool:
+        return scoring.mmlu_is_correct(answer, gold["gold"])
