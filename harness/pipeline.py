@@ -47,6 +47,7 @@ class RunOptions:
     concurrency: int = 16
     max_retries: int = 8
     judge_timeout: float = 120.0
+    judge_backoff: float = 1.0  # initial retry backoff (seconds), doubled per attempt
     progress: bool = True
 
 
@@ -122,7 +123,8 @@ class LazyJudgeClient(JudgeClient):
             base_url = self.server.base_url
         self.client = OpenAIJudgeClient(JudgeClientConfig(
             base_url=base_url, api_key_env=self.opts.api_key_env, concurrency=self.opts.concurrency,
-            max_retries=self.opts.max_retries, timeout_s=self.opts.judge_timeout, cache_path=self.cache_path))
+            max_retries=self.opts.max_retries, timeout_s=self.opts.judge_timeout,
+            backoff_initial_s=self.opts.judge_backoff, cache_path=self.cache_path))
 
     def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
         if not requests:
@@ -135,6 +137,9 @@ class LazyJudgeClient(JudgeClient):
         return self.client.usage.to_dict() if self.client is not None else {"calls": 0}
 
     def close(self) -> None:
+        cache = getattr(self.client, "cache", None)
+        if cache is not None:  # release the sqlite handle (and its WAL) before the next benchmark
+            cache.close()
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -149,10 +154,16 @@ def _count_cached(store_records: dict[str, dict[str, Any]], items: Sequence[Any]
     return units, cached
 
 
-def _annotated_count(run_dir: Any) -> int:
+def _annotated_count(run_dir: Any, items: Sequence[Any]) -> int:
+    """Items (of this run's selection) with at least one annotation row.
+
+    Rows are append-only (a retried failure or a re-judged output adds a row), so counting lines
+    would overstate progress; counting distinct items cannot exceed the item count.
+    """
     from harness.jsonl import read_jsonl
 
-    return sum(1 for _ in read_jsonl(run_dir.annotations)) if run_dir.annotations.exists() else 0
+    wanted = {str(it.item_id) for it in items}
+    return len({str(r.get("item_id")) for r in read_jsonl(run_dir.annotations)} & wanted)
 
 
 class Pipeline:
@@ -192,7 +203,8 @@ class Pipeline:
         template = get_template(self.model.template, benchmark=name, authors_exact=o.authors_exact)
         params = sampling_params_from(
             self.model.decoding_for(name), stop_token_ids=stop_token_ids_for(self.model, self.tokenizer),
-            temperature=o.temperature, max_new_tokens=o.max_new_tokens, seed=o.seed,
+            temperature=o.temperature, max_new_tokens=o.max_new_tokens or getattr(bench, "recommended_max_new_tokens", None),
+            seed=o.seed,
             alpaca_eval_062_beam_quirk=o.alpaca_eval_062_quirk)
         run_dir = RunDir(o.results_dir, self.model.name, name)
         store = GenerationStore(run_dir.generations)
@@ -206,7 +218,7 @@ class Pipeline:
         plan = BenchmarkPlan(benchmark=name, n_items=len(p["items"]), generation_units=units,
                              generations_cached=cached, needs_judge=bool(p["bench"].needs_judge))
         if plan.needs_judge:
-            plan.judged_cached = _annotated_count(p["run_dir"])
+            plan.judged_cached = _annotated_count(p["run_dir"], p["items"])
         return plan
 
     def run_benchmark(self, name: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ DEFAULT_MODEL = "smollm2-135m-instruct"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help=f"registry name, HF repo id or local checkpoint directory (default: {DEFAULT_MODEL})")
-    parser.add_argument("--benchmark", required=True, help="alpaca_eval, arena_hard, mt_bench, gsm8k, mmlu")
+    parser.add_argument("--benchmark", required=True, help="alpaca_eval, arena_hard, mt_bench, gsm8k, mmlu, gsm8k_lmeval")
     parser.add_argument("--backend", choices=("vllm", "transformers", "openai"),
                         help="decoding backend (default: vllm if importable and the model is not a GGUF, else transformers)")
     parser.add_argument("--limit", type=int, help="only the first N items")
@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     tokenizer = load_tokenizer(model)
     params = sampling_params_from(
         model.decoding_for(args.benchmark), stop_token_ids=stop_token_ids_for(model, tokenizer),
-        temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, seed=args.seed,
+        temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+        # a benchmark protocol may fix its own cap (lm-eval's GSM8K: 256) unless the user overrides it
+        max_new_tokens=args.max_new_tokens or getattr(bench, "recommended_max_new_tokens", None),
         alpaca_eval_062_beam_quirk=args.alpaca_eval_062_quirk,
     )
     run_dir = RunDir(args.results_dir or default_results_dir(), model.name, args.benchmark).ensure()

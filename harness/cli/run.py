@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--local-judge", default=DEFAULT_MODEL,
                         help=f"registry model served as the embedded local judge (default: {DEFAULT_MODEL})")
     parser.add_argument("--concurrency", type=int, default=16, help="parallel judge requests (default 16)")
+    parser.add_argument("--max-retries", type=int, default=8, help="retries per judge request on 429/5xx/timeouts "
+                        "/malformed answers (default 8)")
+    parser.add_argument("--judge-timeout", type=float, default=120.0, help="seconds per judge request (default 120)")
+    parser.add_argument("--judge-backoff", type=float, default=1.0,
+                        help="initial retry backoff in seconds, doubled per attempt (default 1)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan (counts, cached, cost) and stop")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -89,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
         raise HarnessError("--limit must be >= 1")
     if args.concurrency < 1:
         raise HarnessError("--concurrency must be >= 1")
+    if args.max_retries < 0:
+        raise HarnessError("--max-retries must be >= 0")
+    if args.judge_timeout <= 0 or args.judge_backoff < 0:
+        raise HarnessError("--judge-timeout must be > 0 and --judge-backoff >= 0")
     names = _benchmarks(args)
     opts = RunOptions(
         model=args.model, benchmarks=names, results_dir=args.results_dir or default_results_dir(),
@@ -97,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         max_new_tokens=args.max_new_tokens, temperature=args.temperature, seed=args.seed,
         alpaca_eval_062_quirk=args.alpaca_eval_062_quirk, judge_model=args.judge_model,
         judge_base_url=args.judge_base_url, api_key_env=args.api_key_env, local_judge=args.local_judge,
-        concurrency=args.concurrency, progress=not args.no_progress,
+        concurrency=args.concurrency, max_retries=args.max_retries, judge_timeout=args.judge_timeout,
+        judge_backoff=args.judge_backoff, progress=not args.no_progress,
     )
     pipeline = Pipeline(opts)
     embedded = opts.judge_base_url is None and not os.environ.get(opts.api_key_env)
@@ -108,11 +118,26 @@ def run(args: argparse.Namespace) -> int:
         print("note: " + EMBEDDED_JUDGE_NOTE.format(judge=opts.local_judge))
     if args.dry_run:
         return 0
-    summary = {}
+    from harness.jsonl import write_json_atomic
+    from harness.manifest import base_manifest
+    from harness.results import safe_name
+
+    per_benchmark: dict[str, dict] = {}
     for name in names:
         payload = pipeline.run_benchmark(name)
-        summary[name] = payload.get("metrics", {})
+        manifest = payload.get("manifest", {})
+        per_benchmark[name] = {
+            "metrics": payload.get("metrics", {}), "ci": payload.get("ci", {}),
+            **{k: manifest.get(k) for k in ("template", "template_hash", "params", "backend", "run_config", "judge")},
+        }
         print(f"{name}: {json.dumps(payload.get('metrics', {}))}")
+        failed = payload.get("details", {}).get("n_failed")
+        if failed:
+            print(f"warning: {name}: {failed} judgment(s) failed and are left out of the scores; "
+                  "rerun the same command to retry only those")
+    write_json_atomic(opts.results_dir / safe_name(pipeline.model.name) / "run_manifest.json", base_manifest(
+        command="run", model=pipeline.model.name, model_id=pipeline.model.model_id, benchmarks=names,
+        limit=opts.limit, data_dir=str(opts.data_dir) if opts.data_dir else None, benchmarks_detail=per_benchmark))
     _write_tables(opts.results_dir, pipeline.model.name)
     return 0
 

