@@ -27,3 +27,36 @@ def require_file(path: Path, what: str, hint: str = "") -> Path:
         extra = f" ({hint})" if hint else ""
         raise HarnessError(f"{what} not found: {path}{extra}")
     return path
+
+
+def find_data_file(data_dir: Path, subdirs: tuple[str, ...], names: tuple[str, ...]) -> Path | None:
+    """The first existing ``data_dir/<sub>/<name>`` (subdirs outer, names inner), else None."""
+    for sub in subdirs:
+        for name in names:
+            candidate = data_dir / sub / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def download_cached(url: str, cache_rel: str, hint: str) -> Path:
+    """Fetch ``url`` once into ``$XDG_CACHE_HOME/simpo-harness/<cache_rel>`` (atomic write).
+
+    Offline, fails at once with a one-line error ending in ``hint`` (e.g. which --data-dir to pass).
+    """
+    import urllib.request
+
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    dest = Path(root) / "simpo-harness" / cache_rel
+    if dest.is_file():
+        return dest
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - fixed https URLs only
+            body = resp.read()
+    except OSError as exc:
+        raise HarnessError(f"could not fetch {url} ({exc}); {hint}") from None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(dest.suffix + ".tmp")
+    tmp.write_bytes(body)
+    os.replace(tmp, dest)
+    return dest

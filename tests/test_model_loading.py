@@ -59,7 +59,7 @@ def test_registry_models():
     m = resolve_model("smollm2-135m-instruct")
     assert m.template == "chatml" and m.gguf_file and m.local_files_only and m.revision is None
     assert m.weights_path.endswith(".gguf") and m.stop_token_ids == (2,)
-    assert m.decoding_for("mt_bench")["max_new_tokens"] == 1024
+    assert m.decoding_for("mt_bench")["max_new_tokens"] == 256  # model_configs/smollm2-135m-instruct.yaml
 
 
 @pytest.mark.slow

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.paths import download_cached, find_data_file
 
 PUBLIC_BASE = "https://raw.githubusercontent.com/lmarena/arena-hard-auto/main/data/arena-hard-v0.1"
 SUBDIRS = ("", "arena_hard_v0.1", "arena-hard-v0.1")
@@ -39,34 +38,11 @@ def read_jsonl_any(path: Path) -> list[dict[str, Any]]:
 
 
 def _find(data_dir: Path, names: tuple[str, ...]) -> Path | None:
-    for sub in SUBDIRS:
-        for name in names:
-            p = data_dir / sub / name
-            if p.is_file():
-                return p
-    return None
-
-
-def _cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "simpo-harness" / "arena-hard-v0.1"
+    return find_data_file(data_dir, SUBDIRS, names)
 
 
 def _download(rel: str) -> Path:
-    dest = _cache_dir() / rel
-    if dest.is_file():
-        return dest
-    url = f"{PUBLIC_BASE}/{rel}"
-    try:
-        with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - fixed https URL
-            body = resp.read()
-    except OSError as exc:
-        raise HarnessError(f"could not fetch {url} ({exc}); pass --data-dir with the Arena-Hard v0.1 files") from None
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + ".tmp")
-    tmp.write_bytes(body)
-    os.replace(tmp, dest)
-    return dest
+    return download_cached(f"{PUBLIC_BASE}/{rel}", f"arena-hard-v0.1/{rel}", "pass --data-dir with the Arena-Hard v0.1 files")
 
 
 def question_id(rec: dict[str, Any]) -> str:

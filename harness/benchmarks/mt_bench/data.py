@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.paths import download_cached, find_data_file
 
 PUBLIC_BASE = "https://raw.githubusercontent.com/lm-sys/FastChat/main/fastchat/llm_judge/data/mt_bench"
 SUBDIRS = ("", "mt_bench", "mt-bench")
@@ -33,12 +32,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def _find(data_dir: Path, names: tuple[str, ...]) -> Path | None:
-    for sub in SUBDIRS:
-        for name in names:
-            p = data_dir / sub / name
-            if p.is_file():
-                return p
-    return None
+    return find_data_file(data_dir, SUBDIRS, names)
 
 
 def packaged_dir() -> Path | None:
@@ -55,21 +49,7 @@ def packaged_dir() -> Path | None:
 
 
 def _download(rel: str) -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    dest = Path(root) / "simpo-harness" / "mt_bench" / rel
-    if dest.is_file():
-        return dest
-    url = f"{PUBLIC_BASE}/{rel}"
-    try:
-        with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - fixed https URL
-            body = resp.read()
-    except OSError as exc:
-        raise HarnessError(f"could not fetch {url} ({exc}); pass --data-dir with the MT-Bench files") from None
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + ".tmp")
-    tmp.write_bytes(body)
-    os.replace(tmp, dest)
-    return dest
+    return download_cached(f"{PUBLIC_BASE}/{rel}", f"mt_bench/{rel}", "pass --data-dir with the MT-Bench files")
 
 
 def load_questions(data_dir: Path | None) -> tuple[list[dict[str, Any]], str]:
