@@ -44,6 +44,9 @@ class RunOptions:
     judge_base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     local_judge: str = "smollm2-135m-instruct"
+    # MT-Bench reference answers are keyed by model (FastChat: the judge's name). The embedded
+    # judge has none of its own, so it grades against the GPT-4 references FastChat ships.
+    reference_model: str | None = None
     concurrency: int = 16
     max_retries: int = 8
     judge_timeout: float = 120.0
@@ -268,7 +271,10 @@ class Pipeline:
         o = self.opts
         client = LazyJudgeClient(o, run_dir.path / "judge_cache.sqlite")
         judge_model = client.judge_model_for()
-        options = {"judge_model": judge_model} if judge_model else {}
+        options: dict[str, Any] = {"judge_model": judge_model} if judge_model else {}
+        reference_model = o.reference_model or ("gpt-4" if client.embedded else None)
+        if reference_model:
+            options["reference_model"] = reference_model
         try:
             bench.judge(run_dir.path, client, items, **options)
         finally:

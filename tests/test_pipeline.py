@@ -194,3 +194,50 @@ def test_limit_and_errors(env, tmp_path, scripted):
         Pipeline(RunOptions(model=str(env.model_dir), benchmarks=["alpaca_eval"], results_dir=tmp_path))
     with pytest.raises(HarnessError, match="unknown benchmark 'gsm9k'"):
         pipe.plan("gsm9k")
+
+
+# --------------------------------------------------------------------------- MT-Bench references
+class _EchoBackend(Backend):
+    name = "echo"
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[GenerationResult]:
+        for req in requests:
+            yield GenerationResult(request_id=req.request_id, text="The answer is 4.", num_prompt_tokens=1,
+                                   num_output_tokens=5, finish_reason="stop", seconds=0.0)
+
+
+class _RatingJudge:
+    def __init__(self) -> None:
+        from harness.judges.client import RunUsage
+
+        self.prompts: list[str] = []
+        self.usage = RunUsage()
+
+    def complete_many(self, requests):
+        from harness.judges.base import JudgeResponse
+
+        self.prompts.extend(r.messages[-1][1] for r in requests)
+        return [JudgeResponse(content="Rating: [[7]]") for _ in requests]
+
+
+@pytest.mark.parametrize(("reference_model", "expected_file"), [(None, "gpt-4"), ("gpt-4-turbo-refs", "gpt-4-turbo-refs")])
+def test_embedded_judge_grades_reference_questions_against_gpt4_references(
+    env, tmp_path, monkeypatch, reference_model, expected_file
+):
+    """The embedded judge has no reference answers of its own; FastChat's GPT-4 ones are used."""
+    data = tmp_path / "mt_data"
+    (data / "reference_answer").mkdir(parents=True)
+    (data / "question.jsonl").write_text(json.dumps(
+        {"question_id": 111, "category": "math", "turns": ["What is 2+2?", "And 3+3?"]}) + "\n")
+    (data / "reference_answer" / f"{expected_file}.jsonl").write_text(json.dumps(
+        {"question_id": 111, "choices": [{"turns": ["REF-4", "REF-6"]}]}) + "\n")
+    monkeypatch.setattr(model_loading, "build_backend", lambda *a, **k: _EchoBackend())
+    judge = _RatingJudge()
+    monkeypatch.setattr(LazyJudgeClient, "_start", lambda self: setattr(self, "client", judge))
+    opts = RunOptions(model=str(env.model_dir), benchmarks=["mt_bench"], results_dir=tmp_path / "results",
+                      data_dir=data, template="llama3", max_new_tokens=8, progress=False,
+                      reference_model=reference_model)
+    payload = Pipeline(opts).run_benchmark("mt_bench")
+    assert payload["metrics"]["mt_bench"] == 7.0
+    assert len(judge.prompts) == 2 and all("REF-4" in p for p in judge.prompts)
+    assert payload["manifest"]["judge"]["embedded_local_judge"] is True

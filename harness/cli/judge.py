@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: api.openai.com)")
     parser.add_argument("--api-key-env", default="OPENAI_API_KEY",
                         help="environment variable holding the judge API key (default OPENAI_API_KEY)")
+    parser.add_argument("--reference-model", help="MT-Bench reference answers to grade against, by model name "
+                        "(default: the judge's, as FastChat; e.g. gpt-4-1106-preview for the SimPO authors' setup)")
     parser.add_argument("--concurrency", type=int, default=16, help="parallel judge requests (default 16)")
     parser.add_argument("--max-retries", type=int, default=8, help="retries per request on 429/5xx/timeouts")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per judge request (default 120)")
@@ -73,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     )
     client = OpenAIJudgeClient(config)
     options = {"judge_model": args.judge_model} if args.judge_model else {}
+    if args.reference_model:
+        options["reference_model"] = args.reference_model
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     try:
         bench.judge(run_dir.path, client, items, **options)

@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key-env", default="OPENAI_API_KEY", help="env var holding the judge API key")
     parser.add_argument("--local-judge", default=DEFAULT_MODEL,
                         help=f"registry model served as the embedded local judge (default: {DEFAULT_MODEL})")
+    parser.add_argument("--reference-model", help="MT-Bench reference answers to grade against, by model name "
+                        "(default: the judge's, as FastChat; gpt-4 for the embedded local judge)")
     parser.add_argument("--concurrency", type=int, default=16, help="parallel judge requests (default 16)")
     parser.add_argument("--max-retries", type=int, default=8, help="retries per judge request on 429/5xx/timeouts "
                         "/malformed answers (default 8)")
@@ -107,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         alpaca_eval_062_quirk=args.alpaca_eval_062_quirk, judge_model=args.judge_model,
         judge_base_url=args.judge_base_url, api_key_env=args.api_key_env, local_judge=args.local_judge,
         concurrency=args.concurrency, max_retries=args.max_retries, judge_timeout=args.judge_timeout,
-        judge_backoff=args.judge_backoff, progress=not args.no_progress,
+        judge_backoff=args.judge_backoff, reference_model=args.reference_model, progress=not args.no_progress,
     )
     pipeline = Pipeline(opts)
     embedded = opts.judge_base_url is None and not os.environ.get(opts.api_key_env)
