@@ -49,13 +49,16 @@ MM_MARKER = '"model_identifier": "M"'
 class LocalModelResponder:
     """Callable: an OpenAI chat-completions request body -> :class:`Reply`."""
 
-    def __init__(self, model: str = DEFAULT_JUDGE_MODEL, *, max_new_tokens_cap: int = 128) -> None:
+    def __init__(self, model: str = DEFAULT_JUDGE_MODEL, *, max_new_tokens_cap: int = 128,
+                 template: str | None = None) -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
         from harness.model_loading import hf_kwargs, load_tokenizer, resolve_model
 
-        self.resolved = resolve_model(model)
+        # The tokenizer's own chat template renders judge prompts; ``template`` only satisfies the
+        # resolver for a local checkpoint directory without simpo_harness.yaml.
+        self.resolved = resolve_model(model, template=template)
         self.name = self.resolved.name
         self.max_new_tokens_cap = max_new_tokens_cap
         self.tokenizer = load_tokenizer(self.resolved)

@@ -1,0 +1,55 @@
+"""The embedded local judge: whatever a (here random) model writes, the protocols' own parsers
+read a verdict from its reply, and the verdict is the model's own highest-scoring choice."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from harness.benchmarks.alpaca_eval import protocol as alpaca
+from harness.benchmarks.arena_hard import protocol as arena
+from harness.benchmarks.mt_bench import protocol as mt
+from harness.judges.local_model import VERDICT_FORMATS, LocalModelResponder
+from tests.helpers.tiny_model import build_tiny_llama
+
+
+@pytest.fixture(scope="module")
+def responder(tmp_path_factory) -> LocalModelResponder:
+    path = build_tiny_llama(tmp_path_factory.mktemp("judge_model"))
+    return LocalModelResponder(str(path), template="llama3", max_new_tokens_cap=8)
+
+
+def _body(messages, **kw):
+    return {"model": "local", "messages": messages, **kw}
+
+
+def test_mt_bench_reply_always_carries_a_rating(responder):
+    prompt = mt.prompt_for("writing", 0)
+    text = mt.user_prompt(prompt, ["Write a haiku."], ["Leaves fall, quiet pond."], None, 0)
+    reply = responder(_body(mt.judge_messages(prompt, text), max_tokens=2048))
+    rating = mt.parse_rating(reply.content)
+    assert rating != -1 and 1 <= float(rating) <= 10
+    assert reply.completion_tokens and reply.completion_tokens > 0
+
+
+def test_arena_hard_reply_always_carries_one_official_verdict(responder):
+    for game in (1, 2):
+        reply = responder(_body(arena.game_messages("Say hi.", "Hello!", "Hi.", game), max_tokens=4096))
+        label, _ = arena.get_score(reply.content)
+        assert label in ("A>>B", "A>B", "A=B", "B>A", "B>>A")
+
+
+def test_alpaca_eval_reply_is_the_models_own_m_or_M_logprobs(responder):
+    messages = alpaca.judge_messages("Say hi.", "Hi!", "Hello", False)
+    reply = responder(_body(messages, max_tokens=1, logprobs=True, top_logprobs=5))
+    assert reply.content in ("m", "M")
+    tokens = {t["token"]: t["logprob"] for t in reply.top_logprobs[0]}
+    assert set(tokens) == {"m", "M"} and all(lp < 0 for lp in tokens.values())
+    assert reply.content == max(tokens, key=tokens.get)
+    assert not math.isnan(alpaca.parse_preference(reply.top_logprobs, switched=False))
+
+
+def test_a_verdict_already_present_is_left_alone():
+    fmt = VERDICT_FORMATS[0]
+    assert fmt.present.search("... Rating: [[8]]") and not fmt.present.search("Rating: 8")
