@@ -19,6 +19,7 @@ from typing import Any
 from harness.backends.base import Backend, GenerationRequest, GenerationResult
 from harness.errors import HarnessError
 from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
+from harness.judges.progress import JudgeProgress
 
 EMBEDDED_JUDGE_NOTE = ("judged by the embedded local judge {judge!r} (no API key or --judge-base-url given): "
                        "these judgments are NOT GPT-4's and are not comparable to published numbers")
@@ -97,9 +98,10 @@ class LazyBackend(Backend):
 class LazyJudgeClient(JudgeClient):
     """Starts the judge (and, for the embedded default, its local server) on the first request."""
 
-    def __init__(self, opts: RunOptions, cache_path: Path) -> None:
+    def __init__(self, opts: RunOptions, cache_path: Path, progress: JudgeProgress | None = None) -> None:
         self.opts = opts
         self.cache_path = cache_path
+        self.progress = progress
         self.client: Any = None
         self.server: Any = None
 
@@ -128,6 +130,7 @@ class LazyJudgeClient(JudgeClient):
             base_url=base_url, api_key_env=self.opts.api_key_env, concurrency=self.opts.concurrency,
             max_retries=self.opts.max_retries, timeout_s=self.opts.judge_timeout,
             backoff_initial_s=self.opts.judge_backoff, cache_path=self.cache_path))
+        self.client.progress = self.progress
 
     def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
         if not requests:
@@ -146,6 +149,8 @@ class LazyJudgeClient(JudgeClient):
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self.progress is not None:
+            self.progress.close()
 
 
 def _count_cached(store_records: dict[str, dict[str, Any]], items: Sequence[Any], run_config: str) -> tuple[int, int]:
@@ -269,7 +274,8 @@ class Pipeline:
 
     def _judge(self, bench: Any, run_dir: Any, items: list[Any]) -> dict[str, Any]:
         o = self.opts
-        client = LazyJudgeClient(o, run_dir.path / "judge_cache.sqlite")
+        progress = JudgeProgress(f"{bench.name} judge", enabled=o.progress)
+        client = LazyJudgeClient(o, run_dir.path / "judge_cache.sqlite", progress)
         judge_model = client.judge_model_for()
         options: dict[str, Any] = {"judge_model": judge_model} if judge_model else {}
         reference_model = o.reference_model or ("gpt-4" if client.embedded else None)

@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results-dir", type=Path, help="results root (default: $SIMPO_HARNESS_RESULTS or results)")
     parser.add_argument("--data-dir", type=Path, help="benchmark data directory (default: the public source)")
     parser.add_argument("--limit", type=int, help="only the first N items")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def find_run_dir(results_dir: Path | None, model: str, benchmark: str):
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.benchmarks import get_benchmark_class
     from harness.jsonl import append_jsonl
     from harness.judges.client import JudgeClientConfig, OpenAIJudgeClient
+    from harness.judges.progress import JudgeProgress
 
     if args.concurrency < 1:
         raise HarnessError("--concurrency must be >= 1")
@@ -74,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         cache_path=args.cache or run_dir.path / "judge_cache.sqlite",
     )
     client = OpenAIJudgeClient(config)
+    client.progress = JudgeProgress(f"{args.benchmark} judge", enabled=not args.no_progress)
     options = {"judge_model": args.judge_model} if args.judge_model else {}
     if args.reference_model:
         options["reference_model"] = args.reference_model
@@ -81,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         bench.judge(run_dir.path, client, items, **options)
     finally:
+        client.progress.close()
         usage = client.usage.to_dict()
         append_jsonl(run_dir.path / "judge_runs.jsonl", [{
             "started_utc": started, "benchmark": args.benchmark, "judge_model": args.judge_model,

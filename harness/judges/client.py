@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
 from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
+from harness.judges.progress import JudgeProgress
 
 # USD per 1M tokens: (input, output). Longest matching prefix wins.
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
@@ -151,6 +152,7 @@ class OpenAIJudgeClient(JudgeClient):
         self.cache = JudgeCache(self.config.cache_path) if self.config.cache_path else None
         self.usage = RunUsage()
         self._rng = random.Random(self.config.jitter_seed)
+        self.progress: JudgeProgress | None = None  # set by callers that show a progress bar
 
     def __repr__(self) -> str:
         c = self.config
@@ -165,12 +167,16 @@ class OpenAIJudgeClient(JudgeClient):
     def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
         results: list[JudgeResponse | None] = [None] * len(requests)
         pending: dict[str, list[int]] = {}
+        if self.progress is not None:
+            self.progress.submit(len(requests))
         for i, req in enumerate(requests):
             key = req.cache_key()
             hit = self.cache.get(key) if self.cache is not None else None
             if hit is not None:
                 results[i] = _response_from_dict(hit, cached=True)
                 self.usage.cache_hits += 1
+                if self.progress is not None:
+                    self.progress.result(cached=True)
             else:
                 pending.setdefault(key, []).append(i)
         if pending:
@@ -179,6 +185,9 @@ class OpenAIJudgeClient(JudgeClient):
             for (_, idx), answer in zip(todo, answers, strict=True):
                 for i in idx:
                     results[i] = answer
+                if self.progress is not None and len(idx) > 1:  # duplicates answered by one call
+                    for _ in idx[1:]:
+                        self.progress.result(cached=True)
         return [r for r in results if r is not None]
 
     # ----------------------------------------------------------------- private
@@ -194,6 +203,8 @@ class OpenAIJudgeClient(JudgeClient):
                 resp = await self._call_with_retries(client, req)
             if resp.content is not None and self.cache is not None:
                 self.cache.put(req, _response_to_dict(resp), key=key)  # committed now: a kill loses nothing
+            if self.progress is not None:
+                self.progress.result(failed=resp.content is None)
             return resp
 
         try:

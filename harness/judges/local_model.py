@@ -81,11 +81,34 @@ class LocalModelResponder:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def _continuation_logprob(self, context: list[int], continuation: list[int]) -> float:
+        """Sum of the continuation's token log-probs after ``context``: one full forward pass."""
         torch = self._torch
         ids = torch.tensor([context + continuation])
         logits = self.model(ids).logits[0, len(context) - 1 : -1].float()
         logp = torch.log_softmax(logits, dim=-1)
         return float(sum(logp[i, tok] for i, tok in enumerate(continuation)))
+
+    def _choice_logprobs(self, context: list[int], continuations: list[list[int]]) -> list[float]:
+        """:meth:`_continuation_logprob` for several continuations of one context, sharing its KV cache.
+
+        The context (the judge prompt plus the explanation, ~1-2k tokens) is encoded once; each
+        choice (a few tokens) then runs on that cache, which is cropped back after it. For ten
+        MT-Bench ratings this replaces ten full forward passes by one.
+        """
+        torch = self._torch
+        first = self.model(torch.tensor([context]), use_cache=True)
+        cache = first.past_key_values
+        first_logp = torch.log_softmax(first.logits[0, -1].float(), dim=-1)
+        scores: list[float] = []
+        for continuation in continuations:
+            total = float(first_logp[continuation[0]])
+            if len(continuation) > 1:
+                step = self.model(torch.tensor([continuation[:-1]]), past_key_values=cache, use_cache=True)
+                logp = torch.log_softmax(step.logits[0].float(), dim=-1)
+                total += float(sum(logp[i, tok] for i, tok in enumerate(continuation[1:])))
+                cache.crop(-(len(continuation) - 1))  # drop this choice's tokens again
+            scores.append(total)
+        return scores
 
     def __call__(self, request: dict[str, Any]) -> Reply:
         messages = [{"role": m["role"], "content": str(m.get("content", ""))} for m in request.get("messages", [])]
@@ -98,7 +121,8 @@ class LocalModelResponder:
 
     def _choose_identifier(self, prompt_ids: list[int]) -> Reply:
         """AlpacaEval's protocol: the model's own log-probs of the one-token answers m and M."""
-        scores = {c: self._continuation_logprob(prompt_ids, self._encode_text(c)) for c in ("m", "M")}
+        choices = ("m", "M")
+        scores = dict(zip(choices, self._choice_logprobs(prompt_ids, [self._encode_text(c) for c in choices]), strict=True))
         best = max(scores, key=scores.get)
         return Reply(content=best, top_logprobs=[[{"token": t, "logprob": lp} for t, lp in
                                                   sorted(scores.items(), key=lambda kv: -kv[1])]],
@@ -118,7 +142,8 @@ class LocalModelResponder:
         fmt = next((f for f in VERDICT_FORMATS if f.marker in prompt_text), None)
         if fmt is not None and not fmt.present.search(content):
             context = prompt_ids + self._encode_text(content + fmt.prefix)
-            scores = {c: self._continuation_logprob(context, self._encode_text(c + fmt.suffix)) for c in fmt.choices}
+            continuations = [self._encode_text(c + fmt.suffix) for c in fmt.choices]
+            scores = dict(zip(fmt.choices, self._choice_logprobs(context, continuations), strict=True))
             verdict = max(scores, key=scores.get)
             content = content + fmt.prefix + verdict + fmt.suffix
             completion_tokens += len(self._encode_text(fmt.prefix + verdict + fmt.suffix))

@@ -135,3 +135,22 @@ def test_cache_rejects_garbage_file(tmp_path):
     bad.write_bytes(b"not a database at all" * 100)
     with pytest.raises(HarnessError, match="not a usable sqlite"):
         JudgeCache(bad)
+
+
+def test_progress_counts_new_cached_and_failed_calls(tmp_path):
+    from harness.judges.progress import JudgeProgress
+
+    with LocalJudgeServer(hashed_preference_responder) as srv:
+        client = _client(srv, tmp_path)
+        client.progress = JudgeProgress("test judge", enabled=True)
+        reqs = _reqs(6)
+        client.complete_many(reqs[:4] + reqs[:1])  # 4 calls, 1 duplicate answered by one of them
+        client.complete_many(reqs)  # 4 from the cache, 2 new
+        p = client.progress
+        assert (p.submitted, p.done, p.cached, p.failed) == (11, 11, 5, 0)
+        p.close()
+    with LocalJudgeServer(faults=Faults(rate_500=1.0)) as srv:
+        client = _client(srv, tmp_path / "other", max_retries=0)
+        client.progress = JudgeProgress("test judge", enabled=False)
+        client.complete_many(_reqs(2))
+        assert (client.progress.done, client.progress.failed) == (2, 2)

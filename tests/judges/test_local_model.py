@@ -53,3 +53,14 @@ def test_alpaca_eval_reply_is_the_models_own_m_or_M_logprobs(responder):
 def test_a_verdict_already_present_is_left_alone():
     fmt = VERDICT_FORMATS[0]
     assert fmt.present.search("... Rating: [[8]]") and not fmt.present.search("Rating: 8")
+
+
+def test_cached_choice_scores_equal_full_forward_passes(responder):
+    """The KV-cache shortcut scores every choice as a separate full forward pass would."""
+    context = responder._encode_chat([{"role": "user", "content": "Rate this answer from 1 to 10."}])
+    context += responder._encode_text("It is fine.\nRating: [[")
+    continuations = [responder._encode_text(c + "]]") for c in ("1", "7", "10", "A>>B")]
+    cached = responder._choice_logprobs(context, continuations)
+    full = [responder._continuation_logprob(context, c) for c in continuations]
+    assert cached == pytest.approx(full, abs=1e-4)
+    assert responder._choice_logprobs(context, continuations) == pytest.approx(cached, abs=1e-6)  # cache cropped
