@@ -40,9 +40,13 @@ def sampling_params_from(decoding: dict[str, Any], *, stop_token_ids: Sequence[i
     mnt = int(max_new_tokens if max_new_tokens is not None else decoding.get("max_new_tokens", 4096))
     if mnt < 1:
         raise HarnessError(f"max_new_tokens must be >= 1, got {mnt}")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise HarnessError(f"top_p must be in (0, 1], got {top_p}")
+    # An explicit top_p is kept even for greedy params: items with their own temperature (MT-Bench's
+    # per-category ones) sample with it.
     return SamplingParams(
         temperature=temp if do_sample else 0.0,
-        top_p=float(top_p if top_p is not None else decoding.get("top_p", 1.0)) if do_sample else 1.0,
+        top_p=float(top_p) if top_p is not None else float(decoding.get("top_p", 1.0)) if do_sample else 1.0,
         max_new_tokens=mnt,
         seed=int(seed if seed is not None else decoding.get("seed", 42)),
         stop_token_ids=tuple(sorted(set(int(i) for i in stop_token_ids))),
@@ -109,6 +113,20 @@ def _item_params(item: BenchmarkItem, params: SamplingParams, temperature_overri
         return params
     t = float(t)
     return replace(params, temperature=t, top_p=params.top_p if t > 0 else 1.0)
+
+
+def per_item_temperatures(items: Sequence[BenchmarkItem], params: SamplingParams,
+                          temperature_overridden: bool) -> dict[str, int] | None:
+    """For manifests: how many items decode at each per-item temperature (MT-Bench's per-category
+    ones), which replace the params' temperature for those items; None when there are none."""
+    if temperature_overridden:
+        return None
+    counts: dict[str, int] = {}
+    for it in items:
+        if it.metadata and it.metadata.get("temperature") is not None:
+            t = str(_item_params(it, params, False).temperature)
+            counts[t] = counts.get(t, 0) + 1
+    return dict(sorted(counts.items())) or None
 
 
 def generate(*, benchmark: Benchmark, items: Sequence[BenchmarkItem], backend: Backend, tokenizer: Any,

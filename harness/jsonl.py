@@ -4,6 +4,7 @@ and truncated before the next append, so no record is ever lost or duplicated.""
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -52,8 +53,26 @@ def append_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
         os.fsync(fh.fileno())
 
 
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN/inf float replaced by None: JSON has no NaN, and a metric that could
+    not be computed (e.g. every judgment failed) is "not measured", which readers show as empty."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
 def write_json_atomic(path: Path, obj: Any) -> None:
+    if path.is_dir():
+        raise HarnessError(f"cannot write {path}: it is a directory (give a file name)")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(json_safe(obj), indent=2, ensure_ascii=False, sort_keys=True, allow_nan=False)
+                       + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # gone after a successful replace; removed after a failure

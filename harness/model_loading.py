@@ -63,9 +63,12 @@ def _decoding_dump(decoding: dict[str, Any] | None) -> dict[str, dict[str, Any]]
     return out
 
 
-def _resolve_local(path: Path, template: str | None) -> ResolvedModel:
-    if not (path / "config.json").is_file() and not any(path.glob("*.gguf")):
-        raise HarnessError(f"{path} is not a model checkpoint directory (no config.json or .gguf file)")
+def local_checkpoint_name(path: Path) -> str:
+    """The results name of a checkpoint directory: ``name`` in its simpo_harness.yaml, else the folder's."""
+    return str(_local_meta(path).get("name") or path.name)
+
+
+def _local_meta(path: Path) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     cfg_file = path / LOCAL_CONFIG
     if cfg_file.is_file():
@@ -77,13 +80,20 @@ def _resolve_local(path: Path, template: str | None) -> ResolvedModel:
             raise HarnessError(f"{cfg_file}: malformed YAML ({exc.__class__.__name__})") from None
         if not isinstance(meta, dict):
             raise HarnessError(f"{cfg_file}: expected a mapping of model-config fields")
+    return meta
+
+
+def _resolve_local(path: Path, template: str | None) -> ResolvedModel:
+    if not (path / "config.json").is_file() and not any(path.glob("*.gguf")):
+        raise HarnessError(f"{path} is not a model checkpoint directory (no config.json or .gguf file)")
+    meta = _local_meta(path)
     template = template or meta.get("template")
     if not template:
         raise HarnessError(f"--template is required for local checkpoint {path} (it has no {LOCAL_CONFIG})")
     ggufs = sorted(p.name for p in path.glob("*.gguf"))
     gguf_file = meta.get("gguf_file") or (ggufs[0] if ggufs and not (path / "config.json").is_file() else None)
     return ResolvedModel(
-        name=str(meta.get("name") or path.name), source=str(path), revision=None, template=template,
+        name=local_checkpoint_name(path), source=str(path), revision=None, template=template,
         model_id=f"local:{path}@{_dir_fingerprint(path)}",
         trust_remote_code=bool(meta.get("trust_remote_code", False)), gguf_file=gguf_file,
         local_files_only=True, stop_token_ids=tuple(meta.get("stop_token_ids") or ()),
@@ -101,17 +111,34 @@ def package_dir(package: str) -> Path:
 
 
 def resolve_model(spec: str, *, template: str | None = None) -> ResolvedModel:
-    """Resolve a registry name, HF repo id or local directory."""
+    """Resolve a registry name, HF repo id or local directory.
+
+    An HF repo id that is not in the registry is accepted with ``template`` (it has no config
+    to take one from); it decodes with the greedy 4096-token fallback unless overridden.
+    """
+    if not spec.strip():
+        raise HarnessError("--model is empty; give a registry name, an HF repo id or a checkpoint directory")
     path = Path(spec).expanduser()
     if path.is_dir():
         return _resolve_local(path.resolve(), template)
+    if path.exists():
+        raise HarnessError(f"{spec} is a file, not a model: give a checkpoint directory, a registry name or an HF repo id")
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise HarnessError(f"model directory not found: {spec}")
     try:
         from harness.registry.models import load_registry
     except ImportError as exc:
         raise HarnessError(f"model registry unavailable ({exc}); pass a local checkpoint directory") from None
-    cfg = load_registry().get(spec)
+    registry = load_registry()
+    if registry.find(spec) is None and spec.count("/") == 1 and template:
+        return ResolvedModel(name=spec, source=spec, revision="main", template=template, model_id=f"{spec}@main")
+    try:
+        cfg = registry.get(spec)
+    except HarnessError as exc:
+        if spec.count("/") == 1:
+            raise HarnessError(f"{exc}; to evaluate an HF repo id that is not in the registry, "
+                               "pass its chat template with --template") from None
+        raise
     source, local, gguf = getattr(cfg, "load_repo", cfg.hf_repo), False, cfg.gguf_file
     if cfg.local_source:
         pkg = package_dir(cfg.local_source)
@@ -125,6 +152,23 @@ def resolve_model(spec: str, *, template: str | None = None) -> ResolvedModel:
         trust_remote_code=bool(cfg.trust_remote_code), gguf_file=gguf, local_files_only=local,
         stop_token_ids=tuple(cfg.stop_token_ids), decoding=_decoding_dump(cfg.decoding), config=cfg,
     )
+
+
+def check_results_owner(model: ResolvedModel, run_path: Path) -> None:
+    """Refuse to mix two local checkpoints with the same name (``a/ck1`` and ``b/ck1``) in one
+    results directory: the second would silently hide the first's manifest and scores."""
+    manifest = run_path / "generation_manifest.json"
+    if model.config is not None or not manifest.is_file():
+        return
+    import json
+
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8")).get("model_source")
+    except (OSError, ValueError, AttributeError):
+        return
+    if previous and previous != model.source:
+        raise HarnessError(f"{run_path} holds results of another checkpoint ({previous}), not {model.source}; "
+                           f"use another --results-dir, or give this checkpoint its own name in its {LOCAL_CONFIG}")
 
 
 def hf_kwargs(model: ResolvedModel) -> dict[str, Any]:

@@ -198,7 +198,7 @@ class Pipeline:
     def _prepare(self, name: str) -> dict[str, Any]:
         from harness.benchmarks import get_benchmark_class
         from harness.generation import run_config_id, sampling_params_from
-        from harness.model_loading import stop_token_ids_for
+        from harness.model_loading import check_results_owner, stop_token_ids_for
         from harness.results import RunDir
         from harness.store import GenerationStore
         from harness.templates import get_template
@@ -211,10 +211,13 @@ class Pipeline:
         template = get_template(self.model.template, benchmark=name, authors_exact=o.authors_exact)
         params = sampling_params_from(
             self.model.decoding_for(name), stop_token_ids=stop_token_ids_for(self.model, self.tokenizer),
-            temperature=o.temperature, max_new_tokens=o.max_new_tokens or getattr(bench, "recommended_max_new_tokens", None),
+            temperature=o.temperature,
+            max_new_tokens=(o.max_new_tokens if o.max_new_tokens is not None
+                            else getattr(bench, "recommended_max_new_tokens", None)),
             seed=o.seed,
             alpaca_eval_062_beam_quirk=o.alpaca_eval_062_quirk)
         run_dir = RunDir(o.results_dir, self.model.name, name)
+        check_results_owner(self.model, run_dir.path)
         store = GenerationStore(run_dir.generations)
         config_id = run_config_id(self.model.model_id, template.sha256, params)
         return {"bench": bench, "items": items, "template": template, "params": params, "run_dir": run_dir,
@@ -230,7 +233,7 @@ class Pipeline:
         return plan
 
     def run_benchmark(self, name: str) -> dict[str, Any]:
-        from harness.generation import generate
+        from harness.generation import generate, per_item_temperatures
         from harness.jsonl import write_json_atomic
         from harness.manifest import base_manifest
         from harness.model_loading import build_backend, default_backend
@@ -247,7 +250,8 @@ class Pipeline:
             revision=self.model.revision, benchmark=name, backend=backend_name, template=p["template"].id,
             template_hash=p["template"].sha256, authors_exact=o.authors_exact, params=p["params"].to_dict(),
             seed=p["params"].seed, alpaca_eval_062_beam_quirk=o.alpaca_eval_062_quirk, num_samples=1,
-            n_items=len(p["items"]), limit=o.limit, run_config=p["run_config"]))
+            n_items=len(p["items"]), limit=o.limit, run_config=p["run_config"],
+            per_item_temperatures=per_item_temperatures(p["items"], p["params"], o.temperature is not None)))
         backend = LazyBackend(lambda: build_backend(backend_name, self.model, batch_size=o.batch_size, dtype=o.dtype))
         self._backends.append(backend)
         generate(benchmark=p["bench"], items=p["items"], backend=backend, tokenizer=self.tokenizer,

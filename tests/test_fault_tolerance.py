@@ -74,9 +74,10 @@ def test_failed_judgments_are_retried_by_the_next_run_only(baseline, tmp_path, c
     results = tmp_path / "results"
     always_failing = Faults(rate_500=1.0, seed=1)
     with LocalJudgeServer(hashed_preference_responder, faults=always_failing) as bad:
-        assert main(baseline.env.argv(results, bad.base_url, "--max-retries", "1")) == 0
+        assert main(baseline.env.argv(results, bad.base_url, "--max-retries", "1")) == 1  # incomplete
         assert bad.request_count == 2 * N_ITEMS  # one try + one retry each, then NaN
-    assert f"warning: alpaca_eval: {N_ITEMS} judgment(s) failed" in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert f"warning: alpaca_eval: {N_ITEMS} judgment(s) failed" in err and "incomplete" in err
     first = run_env.annotations(results)
     assert len(first) == N_ITEMS and all(a["preference"] is None for a in first)
     assert run_env.scores(results)["details"]["n_failed"] == N_ITEMS

@@ -16,7 +16,7 @@ import pytest
 from harness.backends.base import SamplingParams
 from harness.benchmarks.base import Benchmark, BenchmarkItem
 from harness.errors import HarnessError
-from harness.generation import generate, sampling_params_from
+from harness.generation import generate, per_item_temperatures, sampling_params_from
 from harness.store import GenerationStore
 from harness.templates import get_template
 from tests.helpers.tiny_model import build_tiny_llama
@@ -134,6 +134,24 @@ def test_sampling_params_from_config_and_overrides():
     assert (over.temperature, over.max_new_tokens, over.seed) == (0.7, 5, 1)
     with pytest.raises(HarnessError, match="max_new_tokens"):
         sampling_params_from({}, max_new_tokens=0)
+    with pytest.raises(HarnessError, match="top_p"):
+        sampling_params_from({}, top_p=5.0)
+
+
+def test_explicit_top_p_reaches_items_with_their_own_temperature():
+    """MT-Bench: greedy config params, but per-category temperatures sample; --top-p must apply."""
+    params = sampling_params_from({"temperature": 0.0, "do_sample": False}, top_p=0.5)
+    items = [BenchmarkItem(item_id="w", turns=("a",), metadata={"temperature": 0.7}),
+             BenchmarkItem(item_id="m", turns=("b",), metadata={"temperature": 0.0}),
+             BenchmarkItem(item_id="x", turns=("c",))]
+    from harness.generation import _item_params
+
+    assert (_item_params(items[0], params, False).temperature, _item_params(items[0], params, False).top_p) == (0.7, 0.5)
+    assert _item_params(items[1], params, False).temperature == 0.0
+    # the manifest says which temperatures the items really decode at
+    assert per_item_temperatures(items, params, temperature_overridden=False) == {"0.0": 1, "0.7": 1}
+    assert per_item_temperatures(items, params, temperature_overridden=True) is None
+    assert per_item_temperatures(items[2:], params, temperature_overridden=False) is None
 
 
 def test_quirk_makes_sampling_greedy(backend, tmp_path):

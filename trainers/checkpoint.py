@@ -126,12 +126,18 @@ def write_model_config(output_dir: Path, data: dict[str, Any], register_dir: Pat
     path = output_dir / CONFIG_NAME
     path.write_text(text, encoding="utf-8")
     if register_dir is not None:
-        register_dir.mkdir(parents=True, exist_ok=True)
-        target = register_dir / f"{data['name']}.yaml"
-        if target.is_file():
-            existing = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
-            if existing.get("hf_repo") != data["hf_repo"]:
-                raise HarnessError(f"{target} already registers another checkpoint ({existing.get('hf_repo')}); "
-                                   "choose another --output-dir name")
-        target.write_text(text, encoding="utf-8")
+        register_model_config(data, register_dir)
     return path
+
+
+def register_model_config(data: dict[str, Any], register_dir: Path) -> Path:
+    """Write ``<name>.yaml`` into ``register_dir``, refusing to overwrite another checkpoint's entry."""
+    register_dir.mkdir(parents=True, exist_ok=True)
+    target = register_dir / f"{data['name']}.yaml"
+    if target.is_file():
+        existing = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
+        if existing.get("hf_repo") != data["hf_repo"]:
+            raise HarnessError(f"{target} already registers another checkpoint ({existing.get('hf_repo')}); "
+                               "choose another --output-dir name")
+    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return target

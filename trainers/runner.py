@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from harness.errors import HarnessError
-from trainers.checkpoint import model_config_dict, resolve_base_model, write_model_config
+from trainers.checkpoint import (
+    CONFIG_NAME,
+    model_config_dict,
+    register_model_config,
+    resolve_base_model,
+    write_model_config,
+)
 from trainers.data import load_preferences, tokenize_preferences
 from trainers.logprobs import collate_pairs
 from trainers.objectives import needs_reference
@@ -67,6 +76,62 @@ def _last_checkpoint(output_dir: Path) -> str | None:
     return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
 
 
+def _checkpoint_state(checkpoint: str) -> dict[str, Any]:
+    """The checkpoint's ``trainer_state.json`` (at least ``global_step``, else taken from the directory name)."""
+    path = Path(checkpoint) / "trainer_state.json"
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    if not isinstance(state.get("global_step"), int):
+        state["global_step"] = int(Path(checkpoint).name.rsplit("-", 1)[-1])
+    return state
+
+
+def _planned_max_steps(trainer: Any, args: Any) -> int:
+    """The total optimizer steps ``trainer.train()`` will aim for (``max_steps``, or the epoch budget)."""
+    return int(trainer.set_initial_training_values(args, trainer.get_train_dataloader())[-1])
+
+
+def _already_complete(out: Path, checkpoint: str, state: dict[str, Any], max_steps: int,
+                      register_dir: str | Path | None) -> TrainResult:
+    """A rerun whose last checkpoint already reached the step budget: train nothing, rewrite nothing.
+
+    (transformers' Trainer only checks ``global_step >= max_steps`` after a step, so resuming there would
+    run one extra step and save another checkpoint.)"""
+    step = state["global_step"]
+    config = out / CONFIG_NAME
+    if not config.is_file() or not (out / TRAINING_MANIFEST).is_file():
+        raise HarnessError(f"{checkpoint} already reached step {step}/{max_steps}, but the final model in {out} "
+                           f"was not written (no {config.name} / {TRAINING_MANIFEST}); evaluate the checkpoint "
+                           "directory itself or rerun with a larger --max-steps")
+    if register_dir is not None and os.environ.get("RANK", "0") == "0":  # no trainer yet: rank from env
+        register_model_config(yaml.safe_load(config.read_text(encoding="utf-8")) or {}, Path(register_dir))
+    return TrainResult(output_dir=out, global_step=step, log_history=list(state.get("log_history") or []),
+                       resumed_from=checkpoint, start_step=step, max_steps=max_steps, already_complete=True)
+
+
+def _probe_at_start(probe: Any, recipe: Recipe, pad_token_id: int) -> Any:
+    """A callback measuring the probe objective once training begins, i.e. after a resumed checkpoint's
+    weights are loaded, so ``before`` is the starting point of this call's steps, not the base model."""
+    from transformers import TrainerCallback
+
+    class ProbeAtStart(TrainerCallback):
+        def __init__(self) -> None:
+            self.trainer: Any = None
+            self.before: float | None = None
+
+        def measure(self, model: Any) -> float:
+            ref = self.trainer.ref_model if self.trainer is not None else None
+            return mean_objective(model, probe, recipe, pad_token_id, ref)
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+            if probe is not None and model is not None:
+                self.before = self.measure(model)
+
+    return ProbeAtStart()
+
+
 def train_recipe(
     recipe: Recipe, *, output_dir: str | Path | None = None, register_dir: str | Path | None = None,
     loss_samples: int | None = None,
@@ -84,6 +149,11 @@ def train_recipe(
         raise HarnessError("KTO needs `reference: model` (its KL estimate uses mismatched pairs each step)")
     if tp.max_prompt_length >= tp.max_length:
         raise HarnessError("training.max_prompt_length must be smaller than training.max_length")
+    resume = _last_checkpoint(out)
+    resumed_state = _checkpoint_state(resume) if resume else {"global_step": 0}
+    start_step = resumed_state["global_step"]
+    if resume and 0 < tp.max_steps <= start_step:  # known without loading anything
+        return _already_complete(out, resume, resumed_state, tp.max_steps, register_dir)
 
     # TrainingArguments first: under DeepSpeed ZeRO-3 it must exist before from_pretrained so weights load sharded.
     args = TrainingArguments(
@@ -122,24 +192,29 @@ def train_recipe(
 
     loss_samples = recipe.loss_probe_samples if loss_samples is None else loss_samples
     probe = train_ds.select(range(min(loss_samples, len(train_ds)))) if loss_samples else None
-    loss_before = mean_objective(model, probe, recipe, tok.pad_token_id, ref_model) if probe else None
 
     pad_id, kl_pairs = tok.pad_token_id, recipe.method == "kto"
+    probe_cb = _probe_at_start(probe, recipe, pad_id)
     trainer = PreferenceTrainer(
         model=model, args=args, train_dataset=train_ds, processing_class=tok,
         data_collator=lambda rows: collate_pairs(rows, pad_id, kl_pairs=kl_pairs),
         method=recipe.method, loss_params=recipe.objective.loss_params(), ref_model=ref_model,
+        callbacks=[probe_cb],
     )
-    resume = _last_checkpoint(out)
+    probe_cb.trainer = trainer
+    if resume and tp.max_steps <= 0:  # the epoch budget needs the dataloader's length
+        planned = _planned_max_steps(trainer, args)
+        if start_step >= planned:
+            return _already_complete(out, resume, resumed_state, planned, register_dir)
     trainer.train(resume_from_checkpoint=resume)
     trainer.save_model(str(out))
     tok.save_pretrained(str(out))
 
-    ref_for_probe = trainer.ref_model if ref_model is not None else None
-    loss_after = mean_objective(trainer.model, probe, recipe, pad_id, ref_for_probe) if probe else None
+    loss_after = probe_cb.measure(trainer.model) if probe else None
     result = TrainResult(output_dir=out, global_step=trainer.state.global_step,
-                         log_history=list(trainer.state.log_history), loss_before=finite_or_none(loss_before),
-                         loss_after=finite_or_none(loss_after), resumed_from=resume)
+                         log_history=list(trainer.state.log_history), loss_before=finite_or_none(probe_cb.before),
+                         loss_after=finite_or_none(loss_after), resumed_from=resume, start_step=start_step,
+                         max_steps=trainer.state.max_steps)
     if trainer.is_world_process_zero():
         cfg = model_config_dict(out, base=base, method=recipe.method, setting=recipe.setting,
                                 template=recipe.template, family=recipe.family, recipe_name=recipe.name)
@@ -149,7 +224,8 @@ def train_recipe(
         write_json(out / TRAINING_MANIFEST, base_manifest(
             recipe=recipe.model_dump(mode="json"), hyperparameters=recipe.resolved_hyperparameters(),
             base_model={"name": base.name, "path": base.path, "revision": base.revision},
-            global_step=result.global_step, resumed_from=resume, loss_before=result.loss_before,
+            global_step=result.global_step, resumed_from=resume, start_step=start_step,
+            max_steps=result.max_steps, loss_before=result.loss_before,
             loss_after=result.loss_after, log_history=result.log_history,
         ))
     return result

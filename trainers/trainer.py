@@ -123,12 +123,27 @@ def _trainer_class() -> type:
 
 @dataclass
 class TrainResult:
+    """One ``train_recipe`` call. ``log_history`` carries a resumed run's earlier entries too; this call ran the
+    optimizer steps ``start_step + 1 .. global_step`` (none when ``already_complete``), and ``loss_before`` /
+    ``loss_after`` are the probe objective at ``start_step`` and ``global_step``."""
+
     output_dir: Path
     global_step: int
     log_history: list[dict[str, Any]] = field(default_factory=list)
     loss_before: float | None = None
     loss_after: float | None = None
     resumed_from: str | None = None
+    start_step: int = 0
+    max_steps: int | None = None
+    already_complete: bool = False
+
+    @property
+    def steps_run(self) -> int:
+        return self.global_step - self.start_step
+
+    def losses_this_run(self) -> list[float]:
+        """Training losses logged by this call (not the resumed checkpoint's earlier history)."""
+        return [h["loss"] for h in self.log_history if "loss" in h and h.get("step", 0) > self.start_step]
 
 
 def precompute_reference(model: Any, ds: Any, pad_token_id: int, batch_size: int) -> Any:

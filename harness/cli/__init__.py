@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -61,10 +62,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = argparse.ArgumentParser(prog=f"simpo-harness {name}", description=help_)
         module.add_arguments(parser)
         args = parser.parse_args(rest)
-        return int(module.run(args) or 0)
+        from harness.cli.checks import library_progress_bars
+
+        with library_progress_bars(not getattr(args, "no_progress", False)):
+            return int(module.run(args) or 0)
     except HarnessError as exc:
         print(f"simpo-harness {name}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):  # e.g. `simpo-harness models list | head`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return 1
+        if exc.filename is None:
+            raise
+        # a path the user gave that cannot be read or written (a directory, a missing parent, ...)
+        print(f"simpo-harness {name}: error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"simpo-harness {name}: interrupted; completed work is kept and a rerun resumes.", file=sys.stderr)
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.cli.checks import DTYPES, require_positive
 from harness.errors import HarnessError
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpaca-eval-062-quirk", action="store_true",
                         help="reproduce alpaca-eval 0.6.2's vLLM decoder: do_sample became beam search of "
                         "width 1 (greedy). Recorded in the manifest.")
-    parser.add_argument("--dtype", default="auto", help="model dtype: auto, float32, bfloat16, float16")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES, help="model dtype (default auto)")
     parser.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model replica")
     parser.add_argument("--data-parallel-size", type=int, default=1, help="vllm: replicas through Ray")
     parser.add_argument("--api-base", help="openai backend: server URL, e.g. http://localhost:8000/v1")
@@ -59,11 +60,12 @@ def _backend_options(args: argparse.Namespace, backend: str, tokenizer: object) 
 
 def run(args: argparse.Namespace) -> int:
     from harness.benchmarks import get_benchmark_class
-    from harness.generation import generate, run_config_id, sampling_params_from
+    from harness.generation import generate, per_item_temperatures, run_config_id, sampling_params_from
     from harness.jsonl import write_json_atomic
     from harness.manifest import base_manifest
     from harness.model_loading import (
         build_backend,
+        check_results_owner,
         default_backend,
         load_tokenizer,
         resolve_model,
@@ -74,8 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.store import GENERATION_MANIFEST, GenerationStore
     from harness.templates import get_template
 
-    if args.limit is not None and args.limit < 1:
-        raise HarnessError("--limit must be >= 1")
+    require_positive(args, "limit", "batch_size", "num_samples", "max_new_tokens", "tensor_parallel_size", "data_parallel_size", "concurrency")
     bench = get_benchmark_class(args.benchmark)()
     model = resolve_model(args.model, template=args.template)
     if not model.template:
@@ -90,16 +91,20 @@ def run(args: argparse.Namespace) -> int:
         model.decoding_for(args.benchmark), stop_token_ids=stop_token_ids_for(model, tokenizer),
         temperature=args.temperature, top_p=args.top_p, seed=args.seed,
         # a benchmark protocol may fix its own cap (lm-eval's GSM8K: 256) unless the user overrides it
-        max_new_tokens=args.max_new_tokens or getattr(bench, "recommended_max_new_tokens", None),
+        max_new_tokens=(args.max_new_tokens if args.max_new_tokens is not None
+                        else getattr(bench, "recommended_max_new_tokens", None)),
         alpaca_eval_062_beam_quirk=args.alpaca_eval_062_quirk,
     )
-    run_dir = RunDir(args.results_dir or default_results_dir(), model.name, args.benchmark).ensure()
+    run_dir = RunDir(args.results_dir or default_results_dir(), model.name, args.benchmark)
+    check_results_owner(model, run_dir.path)
+    run_dir.ensure()
     manifest = base_manifest(
         command="generate", model=model.name, model_id=model.model_id, model_source=model.source,
         revision=model.revision, benchmark=args.benchmark, backend=backend_name, template=template.id,
         template_hash=template.sha256, authors_exact=args.authors_exact, params=params.to_dict(),
         seed=params.seed, alpaca_eval_062_beam_quirk=args.alpaca_eval_062_quirk, num_samples=args.num_samples,
         n_items=len(items), limit=args.limit, run_config=run_config_id(model.model_id, template.sha256, params),
+        per_item_temperatures=per_item_temperatures(items, params, args.temperature is not None),
     )
     write_json_atomic(run_dir.path / GENERATION_MANIFEST, manifest)
     store = GenerationStore(run_dir.generations)

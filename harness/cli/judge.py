@@ -8,10 +8,11 @@ so a rerun (or a killed run resumed) never pays for the same call twice.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from harness.cli.checks import require_positive
 from harness.errors import HarnessError
 
 
@@ -63,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.judges.client import JudgeClientConfig, OpenAIJudgeClient
     from harness.judges.progress import JudgeProgress
 
-    if args.concurrency < 1:
-        raise HarnessError("--concurrency must be >= 1")
+    require_positive(args, "limit", "concurrency")
     bench = get_benchmark_class(args.benchmark)()
     if not getattr(bench, "needs_judge", False):
         raise HarnessError(f"benchmark {args.benchmark!r} is scored without a judge; run 'simpo-harness score'")
@@ -94,5 +94,7 @@ def run(args: argparse.Namespace) -> int:
           f"{usage['failures']} failed, {usage['prompt_tokens']}+{usage['completion_tokens']} tokens, cost {cost}")
     print(f"annotations: {run_dir.annotations}")
     if usage["failures"]:
-        print(json.dumps({"warning": f"{usage['failures']} judge calls failed; rerun 'judge' to retry them"}))
+        print(f"simpo-harness judge: incomplete: {usage['failures']} judge calls failed; "
+              "rerun the same command to retry only those", file=sys.stderr)
+        return 1
     return 0

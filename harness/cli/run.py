@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
+from harness.cli.checks import DTYPES, require_positive
 from harness.errors import HarnessError
+
+DEFAULT_BENCHMARKS = "mt_bench"
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 # Rough per-unit judge token counts (prompt, completion), for the plan's cost estimate only.
@@ -22,7 +26,7 @@ JUDGE_TOKENS_PER_UNIT = {"alpaca_eval": (1_400, 1), "arena_hard": (2 * 1_700, 2 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help=f"registry name, HF repo id or local checkpoint directory (default: {DEFAULT_MODEL})")
-    parser.add_argument("--benchmarks", default="mt_bench",
+    parser.add_argument("--benchmarks",
                         help="comma-separated: alpaca_eval,arena_hard,mt_bench,gsm8k,mmlu,gsm8k_lmeval "
                         "(default: mt_bench)")
     parser.add_argument("--benchmark", dest="benchmarks_single", help="a single benchmark (same as --benchmarks B)")
@@ -34,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", help="chat template id (for local checkpoints without simpo_harness.yaml)")
     parser.add_argument("--authors-exact", action="store_true", help="the SimPO authors' exact prompt strings")
     parser.add_argument("--batch-size", type=int, default=8, help="transformers batch size (default 8)")
-    parser.add_argument("--dtype", default="auto", help="model dtype: auto, float32, bfloat16, float16")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES, help="model dtype (default auto)")
     parser.add_argument("--max-new-tokens", type=int, help="override the model config's max_new_tokens")
     parser.add_argument("--temperature", type=float, help="override the model config's temperature")
     parser.add_argument("--seed", type=int, help="override the model config's seed")
@@ -61,7 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _benchmarks(args: argparse.Namespace) -> list[str]:
     from harness.benchmarks import get_benchmark_class
 
-    raw = args.benchmarks_single or args.benchmarks
+    if args.benchmarks_single and args.benchmarks:
+        raise HarnessError("give either --benchmarks or --benchmark, not both")
+    raw = args.benchmarks_single or args.benchmarks or DEFAULT_BENCHMARKS
     names = [b.strip() for b in raw.split(",") if b.strip()]
     if not names:
         raise HarnessError("--benchmarks needs at least one benchmark")
@@ -92,10 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.paths import default_results_dir
     from harness.pipeline import EMBEDDED_JUDGE_NOTE, Pipeline, RunOptions
 
-    if args.limit is not None and args.limit < 1:
-        raise HarnessError("--limit must be >= 1")
-    if args.concurrency < 1:
-        raise HarnessError("--concurrency must be >= 1")
+    require_positive(args, "limit", "batch_size", "max_new_tokens", "concurrency")
     if args.max_retries < 0:
         raise HarnessError("--max-retries must be >= 0")
     if args.judge_timeout <= 0 or args.judge_backoff < 0:
@@ -117,14 +120,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"model: {pipeline.model.name} ({pipeline.model.model_id}); results: {opts.results_dir}")
     _print_plan(plans, embedded, opts.judge_model)
     if embedded and any(p.needs_judge for p in plans):
+        from harness.model_loading import resolve_model
+
+        resolve_model(opts.local_judge)  # an unknown --local-judge fails now, not after generation
         print("note: " + EMBEDDED_JUDGE_NOTE.format(judge=opts.local_judge))
     if args.dry_run:
         return 0
-    from harness.jsonl import write_json_atomic
+    from harness.jsonl import json_safe, write_json_atomic
     from harness.manifest import base_manifest
     from harness.results import safe_name
 
     per_benchmark: dict[str, dict] = {}
+    incomplete: list[str] = []
     for name in names:
         payload = pipeline.run_benchmark(name)
         manifest = payload.get("manifest", {})
@@ -132,15 +139,20 @@ def run(args: argparse.Namespace) -> int:
             "metrics": payload.get("metrics", {}), "ci": payload.get("ci", {}),
             **{k: manifest.get(k) for k in ("template", "template_hash", "params", "backend", "run_config", "judge")},
         }
-        print(f"{name}: {json.dumps(payload.get('metrics', {}))}")
+        print(f"{name}: {json.dumps(json_safe(payload.get('metrics', {})))}")
         failed = payload.get("details", {}).get("n_failed")
         if failed:
+            incomplete.append(name)
             print(f"warning: {name}: {failed} judgment(s) failed and are left out of the scores; "
-                  "rerun the same command to retry only those")
+                  "rerun the same command to retry only those", file=sys.stderr)
     write_json_atomic(opts.results_dir / safe_name(pipeline.model.name) / "run_manifest.json", base_manifest(
         command="run", model=pipeline.model.name, model_id=pipeline.model.model_id, benchmarks=names,
         limit=opts.limit, data_dir=str(opts.data_dir) if opts.data_dir else None, benchmarks_detail=per_benchmark))
     _write_tables(opts.results_dir, pipeline.model.name)
+    if incomplete:  # the scores above are partial: a script must not mistake them for final ones
+        print(f"simpo-harness run: incomplete: failed judgments in {', '.join(incomplete)}; "
+              "rerun the same command to retry them", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import math
 from pathlib import Path
 
 from harness.errors import HarnessError
@@ -16,7 +17,7 @@ from harness.errors import HarnessError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model name (as used by 'generate'); optional with --outputs/--annotations")
-    parser.add_argument("--benchmark", required=True, help="alpaca_eval, arena_hard, mt_bench, gsm8k, mmlu")
+    parser.add_argument("--benchmark", required=True, help="alpaca_eval, arena_hard, mt_bench, gsm8k, mmlu, gsm8k_lmeval")
     parser.add_argument("--results-dir", type=Path, help="results root (default: $SIMPO_HARNESS_RESULTS or results)")
     parser.add_argument("--data-dir", type=Path, help="benchmark data directory (reference, GLM weights, ...)")
     parser.add_argument("--outputs", type=Path, help="external model_outputs file to score (alpaca_eval format)")
@@ -28,14 +29,25 @@ def _score_external(bench, args: argparse.Namespace) -> dict:
     if not hasattr(bench, "score_records"):
         raise HarnessError(f"--outputs/--annotations are supported for alpaca_eval, not {args.benchmark!r}")
     from harness.benchmarks.alpaca_eval import data as ae_data
+    from harness.benchmarks.alpaca_eval import scoring
 
     outputs = ae_data.read_json_records(args.outputs) if args.outputs else None
     annotations = ae_data.read_json_records(args.annotations) if args.annotations else None
-    for name, rows, key in (("--outputs", outputs, "output"), ("--annotations", annotations, "preference")):
-        if rows is not None and any(key not in r or "instruction" not in r for r in rows):
-            raise HarnessError(f"{name}: every record needs 'instruction' and {key!r}")
-    generator = args.model or (annotations[0].get("generator_2") if annotations else None) or \
-        (outputs[0].get("generator") if outputs else None)
+    src_out, src_ann = f"--outputs {args.outputs}", f"--annotations {args.annotations}"
+    ann_fields = ("instruction",) if outputs is not None else ("instruction", "output_2")
+    for source, rows, fields in ((src_out, outputs, ("instruction", "output")), (src_ann, annotations, ann_fields)):
+        if rows is None:
+            continue
+        if not rows:
+            raise HarnessError(f"{source}: the file has no records (empty list)")
+        scoring.check_text_fields(rows, fields, source)
+    if annotations is not None:
+        # null/missing preferences are dropped as in alpaca-eval, but a file with none left is a mistake
+        prefs = scoring.annotation_preferences(annotations, src_ann)
+        if all(math.isnan(p) for p in prefs):
+            raise HarnessError(f"{src_ann}: no row has a usable 'preference' (all {len(prefs)} are null or "
+                               "missing); nothing to score")
+    generator = args.model or _name(annotations, "generator_2") or _name(outputs, "generator")
     if not generator:
         raise HarnessError("cannot tell the model's name: pass --model")
     try:
@@ -43,7 +55,13 @@ def _score_external(bench, args: argparse.Namespace) -> dict:
     except HarnessError:
         reference = None
     _check_rows(outputs, annotations, reference)
-    return bench.score_records(generator, outputs, annotations, reference, args.data_dir)
+    return bench.score_records(generator, outputs, annotations, reference, args.data_dir,
+                               outputs_source=src_out, annotations_source=src_ann)
+
+
+def _name(rows: list | None, key: str) -> str | None:
+    value = rows[0].get(key) if rows else None
+    return value if isinstance(value, str) and value else None
 
 
 def _check_rows(outputs: list | None, annotations: list | None, reference: list | None) -> None:
@@ -87,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         out = args.out or run_dir.scores
     if out is not None:
         write_json_atomic(out, payload)
-    metrics = payload.get("metrics", {})
+    metrics = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)  # JSON has no NaN
+               for k, v in payload.get("metrics", {}).items()}
     print(json.dumps({"model": payload.get("model"), "benchmark": payload.get("benchmark"), "metrics": metrics,
                       **({"lc_status": payload["details"]["lc_status"]} if "lc_status" in payload.get("details", {}) else {})},
                      indent=2))

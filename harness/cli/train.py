@@ -40,13 +40,23 @@ def run(args: argparse.Namespace) -> int:
     if "gamma_conversion" in hp:
         print(f"  {hp['gamma_conversion']}")
     result = train_recipe(recipe, output_dir=args.output_dir, register_dir=args.register)
+    if result.already_complete:
+        print(f"already complete at step {result.global_step}/{result.max_steps}: {result.resumed_from} "
+              "(no training steps run, nothing rewritten; pass a larger --max-steps to continue)")
+        print(f"checkpoint: {result.output_dir}  (evaluate: simpo-harness generate --model {result.output_dir} ...)")
+        return 0
     if result.resumed_from:
-        print(f"resumed from {result.resumed_from}")
-    losses = [h["loss"] for h in result.log_history if "loss" in h]
+        print(f"resumed from {result.resumed_from} (step {result.start_step})")
+    first, last = result.start_step + 1, result.global_step
+    span = (f"{result.steps_run} steps run: {first}-{last}/{result.max_steps}" if result.steps_run > 0
+            else f"no training steps run, at step {last}/{result.max_steps}")
+    losses = result.losses_this_run()
     if losses:
-        print(f"loss: first logged {losses[0]:.4f}, last logged {losses[-1]:.4f} ({result.global_step} steps)")
+        print(f"loss: first logged {losses[0]:.4f}, last logged {losses[-1]:.4f} ({span})")
+    else:
+        print(f"loss: none logged ({span})")
     if result.loss_before is not None and result.loss_after is not None:
-        print(f"objective on {recipe.loss_probe_samples} training pairs: before {result.loss_before:.4f}, "
-              f"after {result.loss_after:.4f}")
+        print(f"objective on {recipe.loss_probe_samples} training pairs: before {result.loss_before:.4f} "
+              f"(step {result.start_step}), after {result.loss_after:.4f} (step {result.global_step})")
     print(f"checkpoint: {result.output_dir}  (evaluate: simpo-harness generate --model {result.output_dir} ...)")
     return 0

@@ -66,6 +66,10 @@ def models_table(
     """Rows for arbitrary checkpoints: registry models, or any name with results under ``results_dir``."""
     rows: list[dict[str, Any]] = []
     for name in names:
+        if Path(name).expanduser().is_dir():  # a checkpoint directory: its results are under its name
+            from harness.model_loading import local_checkpoint_name
+
+            name = local_checkpoint_name(Path(name).expanduser().resolve())
         cfg = registry.find(name)
         if cfg is not None:
             rows.append(_row(cfg))
@@ -101,6 +105,8 @@ def read_reproduced(results_dir: Path, names: Sequence[str]) -> tuple[dict[str, 
                 value = payload.get("metrics", {}).get(key)
                 if _is_number(value):
                     metrics[key] = float(value)
+                elif value is not None and not isinstance(value, float):  # None / NaN: not measured
+                    raise HarnessError(f"{path}: metrics.{key} must be a number, got {value!r}")
                 ci = payload.get("ci", {}).get(key)
                 if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_is_number(v) for v in ci):
                     cis[key] = [float(ci[0]), float(ci[1])]

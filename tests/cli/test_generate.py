@@ -67,6 +67,9 @@ def test_local_dir_uses_simpo_harness_yaml(tiny, tmp_path, toy, capsys):
     (["--benchmark", "alpaka_eval", "--template", "llama3"], "did you mean 'alpaca_eval'"),
     (["--benchmark", "toy", "--template", "llama3", "--limit", "0"], "--limit must be >= 1"),
     (["--benchmark", "toy", "--template", "llama3", "--backend", "openai"], "--api-base is required"),
+    (["--benchmark", "toy", "--template", "llama3", "--max-new-tokens", "0"], "--max-new-tokens must be >= 1"),
+    (["--benchmark", "toy", "--template", "llama3", "--batch-size", "0"], "--batch-size must be >= 1"),
+    (["--benchmark", "toy", "--template", "llama3", "--top-p", "5"], "top_p must be in (0, 1]"),
 ])
 def test_user_mistakes_are_one_line_errors(tiny, tmp_path, toy, capsys, args, message):
     assert main(["generate", "--model", str(tiny), "--results-dir", str(tmp_path), *args]) == 2
@@ -92,3 +95,36 @@ def test_generate_with_vllm_matches_transformers(tiny, tmp_path, toy, monkeypatc
     assert {r["backend"] for r in vl} == {"vllm"}
     assert [(r["key"], r["output"], r["num_output_tokens"]) for r in hf] == [
         (r["key"], r["output"], r["num_output_tokens"]) for r in vl]
+
+
+@pytest.mark.parametrize(("model", "message"), [("", "--model is empty"), ("FILE", "is a file, not a model")])
+def test_bad_model_argument(tmp_path, toy, capsys, model, message):
+    if model == "FILE":
+        model = str(tmp_path / "weights.txt")
+        Path(model).write_text("x")
+    assert main(["generate", "--model", model, "--benchmark", "toy", "--template", "llama3"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_dtype_is_rejected_before_loading(tiny, tmp_path, toy, capsys):
+    with pytest.raises(SystemExit) as exc:  # argparse's own one-line usage error
+        _gen(tiny, tmp_path, "--template", "llama3", "--dtype", "int7")
+    assert exc.value.code == 2 and "invalid choice: 'int7'" in capsys.readouterr().err
+
+
+def test_two_checkpoints_with_one_name_do_not_share_results(tiny, tmp_path, toy, capsys):
+    """a/ck1 and b/ck1 would both land in results/ck1: the second is refused, not mixed in."""
+    first, second = tmp_path / "a" / "ck1", tmp_path / "b" / "ck1"
+    build_tiny_llama(first)
+    build_tiny_llama(second)
+    results = tmp_path / "r"
+    args = ["--benchmark", "toy", "--backend", "transformers", "--template", "llama3", "--limit", "1",
+            "--max-new-tokens", "2", "--results-dir", str(results), "--no-progress"]
+    assert main(["generate", "--model", str(first), *args]) == 0
+    assert main(["generate", "--model", str(second), *args]) == 2
+    err = capsys.readouterr().err
+    assert "holds results of another checkpoint" in err and str(first) in err
+    manifest = json.loads((results / "ck1" / "toy" / GENERATION_MANIFEST).read_text())
+    assert manifest["model_source"] == str(first)
+    assert main(["generate", "--model", str(first), *args]) == 0  # the owner reruns freely

@@ -110,7 +110,7 @@ def test_failed_calls_are_nan_and_retried_next_run(run, ae_dir):
     from harness.judges.local_server import Faults
 
     with LocalJudgeServer(scripted_logprob_responder({"m": -1.0, "M": -0.5}), faults=Faults(rate_500=1.0)) as srv:
-        assert _judge(run_dir, ae_dir, srv.base_url, "--max-retries", "0") == 0
+        assert _judge(run_dir, ae_dir, srv.base_url, "--max-retries", "0") == 1  # incomplete: non-zero
     rows = list(read_jsonl(run_dir.annotations))
     assert sum(r["preference"] is None for r in rows) == 5
     with LocalJudgeServer(scripted_logprob_responder({"m": -1.0, "M": -0.5})) as srv:

@@ -20,3 +20,13 @@ def test_help_does_not_import_heavy_modules():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_closed_stdout_pipe_is_not_a_traceback():
+    """`simpo-harness models list | head -1`: the reader goes away; no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(f"{sys.executable} -m harness models list | head -1", shell=True,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.stdout.startswith("NAME") and "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr

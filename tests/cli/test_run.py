@@ -225,3 +225,20 @@ def test_score_partial_outputs_warns_on_stdout(env, tmp_path):
 def test_bad_numeric_options(env, tmp_path):
     argv = env.argv(tmp_path / "r", None, "--limit", "0")
     _assert_one_line_error(run_env.run_cli(argv), r"--limit must be >= 1")
+
+
+@pytest.mark.parametrize(("extra", "pattern"), [
+    (("--batch-size", "0"), r"--batch-size must be >= 1, got 0"),
+    (("--max-new-tokens", "0"), r"--max-new-tokens must be >= 1, got 0"),
+    (("--concurrency", "0"), r"--concurrency must be >= 1, got 0"),
+    (("--benchmark", "mt_bench"), r"either --benchmarks or --benchmark, not both"),
+    (("--local-judge", "smolm2-135m-instruct", "--dry-run"), r"did you mean 'smollm2-135m-instruct'"),
+])
+def test_bad_options_fail_before_any_work(env, tmp_path, offline, capsys, extra, pattern):
+    """In-process (faster than a child): one error line, exit 2, nothing written."""
+    argv = [a for a in env.argv(tmp_path / "r", None) if a not in ("--max-new-tokens", "8", "--batch-size", "1")]
+    assert main([*argv, *extra]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and re.search(pattern, lines[0]), err
+    assert not (tmp_path / "r").exists()

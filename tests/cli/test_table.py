@@ -70,6 +70,34 @@ def test_output_file(tmp_path, capsys):
     assert not list(out.parent.glob("*.tmp"))
 
 
+def test_output_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path, capsys):
+    assert main(["table", "--paper", "v0.2", "--output", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["table", "--paper", "v0.2", "--output", str(tmp_path / "file" / "t.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("simpo-harness table: error:") and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.parent.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_non_numeric_metric_in_scores_is_an_error(tmp_path, capsys):
+    run = RunDir(tmp_path, "my-ckpt", "mt_bench").ensure()
+    run.scores.write_text(json.dumps({"metrics": {"mt_bench": "abc"}}))
+    assert main(["table", "--models", "my-ckpt", "--results-dir", str(tmp_path)]) == 2
+    assert "metrics.mt_bench must be a number" in capsys.readouterr().err
+
+
+def test_models_option_takes_a_checkpoint_directory(tmp_path, capsys):
+    ckpt = tmp_path / "ckpts" / "ck1"
+    ckpt.mkdir(parents=True)
+    (ckpt / "simpo_harness.yaml").write_text("name: my-simpo\ntemplate: llama3\n")
+    run = RunDir(tmp_path / "results", "my-simpo", "mt_bench").ensure()
+    run.scores.write_text(json.dumps({"metrics": {"mt_bench": 7.25}}))
+    text = _run(capsys, "table", "--models", str(ckpt), "--results-dir", str(tmp_path / "results"), "--format", "csv")
+    header, *body = csv.reader(io.StringIO(text))
+    assert body[0][0] == "my-simpo" and body[0][header.index("MT-Bench (repro)")] == "7.25"
+
+
 def test_results_dir_adds_reproduced_columns(tmp_path, capsys):
     run = RunDir(tmp_path, "Llama-3-Instruct-8B-SimPO-v0.2", "arena_hard").ensure()
     run.scores.write_text(json.dumps({"benchmark": "arena_hard", "model": "x", "metrics": {"ah": 35.04},

@@ -83,6 +83,9 @@ def test_bad_scores_json_is_a_one_line_error(tmp_path):
         add_reproduced([], [], tmp_path / "nope")
 
 
-def test_non_numeric_and_nan_metrics_are_ignored(tmp_path):
-    write_scores(tmp_path, "m", "arena_hard", {"ah": float("nan"), "ah_length": "x"}, {"ah": [1, "b"]})
+def test_nan_and_null_metrics_are_not_measured_but_text_is_an_error(tmp_path):
+    write_scores(tmp_path, "m", "arena_hard", {"ah": float("nan"), "ah_length": None}, {"ah": [1, "b"]})
     assert read_reproduced(tmp_path, ["m"]) == ({}, {})
+    write_scores(tmp_path, "m", "arena_hard", {"ah": 30.0, "ah_length": "x"})
+    with pytest.raises(HarnessError, match="metrics.ah_length must be a number"):
+        read_reproduced(tmp_path, ["m"])

@@ -96,17 +96,22 @@ class AlpacaEval2(Benchmark):
         gens = _model_outputs(run_dir)
         if gens and reference is not None:
             instr = {f"{i:03d}": r["instruction"] for i, r in enumerate(reference)}
-            outputs = [{"instruction": instr[k], "output": o} for k, (o, _) in sorted(gens.items()) if k in instr]
+            outputs = [{"instruction": instr[k], "output": o} for k, (o, _) in sorted(gens.items()) if k in instr] or None
         if annotations is None and outputs is None:
             raise HarnessError(f"nothing to score in {run_dir}: no annotations.jsonl (run 'simpo-harness judge') "
                                "and no generations readable against the reference")
         generator = (annotations or [{}])[0].get("generator_2") or (
             next(iter(gens.values()))[1] if gens else run_dir.parent.name)
-        return self.score_records(generator, outputs, annotations, reference, data_dir)
+        return self.score_records(generator, outputs, annotations, reference, data_dir,
+                                  outputs_source=str(run_dir / "generations.jsonl"),
+                                  annotations_source=str(run_dir / "annotations.jsonl"))
 
-    def score_records(self, generator: str, outputs, annotations, reference, data_dir: Path | None) -> dict[str, Any]:
+    def score_records(self, generator: str, outputs, annotations, reference, data_dir: Path | None,
+                      outputs_source: str = "outputs", annotations_source: str = "annotations") -> dict[str, Any]:
+        """Score rows; ``*_source`` (e.g. the file they came from) name them in errors."""
         payload = scoring.score_alpaca_eval(
-            generator=generator, outputs=outputs, annotations=annotations, reference=reference, data_dir=data_dir
+            generator=generator, outputs=outputs, annotations=annotations, reference=reference, data_dir=data_dir,
+            outputs_source=outputs_source, annotations_source=annotations_source,
         )
         judge_models = sorted({str(a.get("judge_model") or a.get("annotator")) for a in annotations or []})
         payload["manifest"] = base_manifest(

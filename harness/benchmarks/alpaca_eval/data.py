@@ -105,7 +105,7 @@ def load_reference(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], 
         where = f"in --data-dir {data_dir}" if data_dir else "on the hub (offline?)"
         raise HarnessError(
             f"AlpacaEval reference outputs not found {where}; expected one of "
-            f"{', '.join(REFERENCE_FILES[:3])} (pass --data-dir)"
+            f"{', '.join(REFERENCE_FILES[:3])}" + ("" if data_dir else " (pass --data-dir)")
         )
     records = read_json_records(path)
     for key in ("instruction", "output"):

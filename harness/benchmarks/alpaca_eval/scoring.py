@@ -50,13 +50,70 @@ def _swapped(module: Any, name: str, value: Any) -> Iterator[None]:
 
 
 def winrate(preferences: list[float]) -> dict[str, Any]:
+    """``alpaca_eval.metrics.get_winrate`` on the preferences; missing (NaN) ones are dropped.
+
+    get_winrate drops NaN itself (``validate_alpacaeval_preference(is_allow_nan=False)``) after
+    counting draws, so dropping them first gives the same numbers, without its "drop N outputs"
+    log line (printed once per scoring rule, i.e. twice). With no preference left there is nothing
+    to measure: the rates are None (never NaN); so is the SE of a single preference.
+    """
+    valid = [p for p in preferences if not math.isnan(p)]
+    if not valid:
+        return {"win_rate": None, "standard_error": None, "n_wins": 0, "n_wins_base": 0, "n_draws": 0,
+                "n_total": 0, "discrete_win_rate": None}
     metrics, _ = _metrics_modules()
-    out = metrics.get_winrate([{"preference": p} for p in preferences])
-    return {k: (float(v) if isinstance(v, float) else int(v)) for k, v in out.items()}
+    out = metrics.get_winrate([{"preference": p} for p in valid])
+    return {k: ((float(v) if math.isfinite(v) else None) if isinstance(v, float) else int(v)) for k, v in out.items()}
 
 
 def avg_length(outputs: list[str]) -> int:
+    if not outputs:
+        raise HarnessError("no model outputs to measure the length of")
     return int(pd.Series(outputs, dtype=object).str.len().mean())
+
+
+def _where(source: str, index: int, row: dict[str, Any]) -> str:
+    instruction = row.get("instruction")
+    tag = f" (instruction {instruction[:40]!r})" if isinstance(instruction, str) else ""
+    return f"{source}: row {index}{tag}"
+
+
+def check_text_fields(rows: list[dict[str, Any]], fields: tuple[str, ...], source: str) -> None:
+    """Every row has each of ``fields`` as a string (the error names the file, row and field)."""
+    for i, row in enumerate(rows):
+        for field in fields:
+            value = row.get(field)
+            if not isinstance(value, str):
+                got = "nothing (missing)" if field not in row else f"{type(value).__name__} {value!r}"
+                raise HarnessError(f"{_where(source, i, row)}: field {field!r} must be a string, got {got[:80]}")
+
+
+def preference_value(value: Any, where: str = "preference") -> float:
+    """One stored preference as alpaca-eval 0.6.2 reads it (``astype(float)``), checked.
+
+    None / NaN mean "not annotated" (a failed judgment): NaN, dropped by the win rate as upstream.
+    Otherwise it must be a number in [1, 2] (2 = model wins, 1.5 a draw) or 0 (legacy draw);
+    anything else (a word, a bool, 3, -1, inf) is an error, where alpaca-eval would silently drop it.
+    """
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise HarnessError(f"{where}: field 'preference' must be a number in [1, 2] (or null), got "
+                           f"{type(value).__name__} {value!r}"[:200])
+    try:
+        x = float(value)
+    except ValueError:
+        raise HarnessError(f"{where}: field 'preference' must be a number in [1, 2] (or null), "
+                           f"got {value!r}"[:200]) from None
+    if math.isnan(x) or x == 0 or 1 <= x <= 2:
+        return x
+    raise HarnessError(f"{where}: field 'preference' is {value!r}, outside alpaca-eval's range "
+                       "(1 to 2, 1.5 or 0 for a draw, null when not annotated)")
+
+
+def annotation_preferences(rows: list[dict[str, Any]], source: str = "annotations") -> list[float]:
+    """The checked preference of every row (NaN where missing/null)."""
+    return [preference_value(r.get("preference"), _where(source, i, r)) for i, r in enumerate(rows)]
 
 
 def predict_lc(generator: str, weights: pd.DataFrame, difficulty: pd.Series) -> float:
@@ -66,10 +123,13 @@ def predict_lc(generator: str, weights: pd.DataFrame, difficulty: pd.Series) -> 
         return float(glm.predict_winrate(model=generator, baseline=ae_data.REFERENCE_GENERATOR, weights=weights)) * 100
 
 
+FIT_TEXT_FIELDS = ("instruction", "output_1", "output_2", "generator_1", "generator_2", "annotator")
+
+
 def fit_lc(annotations: pd.DataFrame, gamed_path: Path) -> dict[str, Any]:
     """Full LC refit with alpaca-eval's own GLM (needs the official df_gamed.csv)."""
     _, glm = _metrics_modules()
-    df = annotations[["instruction", "output_1", "output_2", "generator_1", "generator_2", "preference", "annotator"]]
+    df = annotations[[*FIT_TEXT_FIELDS[:5], "preference", FIT_TEXT_FIELDS[5]]]
     df = df.reset_index(drop=True).copy()
     with _swapped(glm, "hf_hub_download", lambda **_: str(gamed_path)):
         out = glm.get_length_controlled_winrate(df, save_weights_dir=None, is_add_glm_preference_inplace=False)
@@ -91,6 +151,7 @@ def lc_for(
     annotations: list[dict[str, Any]] | None,
     reference: list[dict[str, Any]] | None,
     data_dir: Path | None,
+    annotations_source: str = "annotations",
 ) -> dict[str, Any]:
     """LC win rate and its exact status: fitted, predicted from published weights, or unavailable."""
     if outputs is None and annotations is not None:
@@ -98,6 +159,7 @@ def lc_for(
     gamed, gamed_src = ae_data.find_gamed_file(data_dir)
     complete = annotations is not None and reference is not None and len(annotations) == len(reference)
     if gamed is not None and complete:
+        check_text_fields(annotations, FIT_TEXT_FIELDS, annotations_source)
         df = pd.DataFrame(order_like_reference(annotations, reference))
         return {"lc": fit_lc(df, gamed)["lc"], "lc_status": LC_FITTED, "lc_source": gamed_src}
     reasons = []
@@ -143,15 +205,31 @@ def score_alpaca_eval(
     annotations: list[dict[str, Any]] | None,
     reference: list[dict[str, Any]] | None,
     data_dir: Path | None,
+    outputs_source: str = "outputs",
+    annotations_source: str = "annotations",
 ) -> dict[str, Any]:
-    """The scores.json payload (without manifest) from outputs and/or annotations."""
+    """The scores.json payload (without manifest) from outputs and/or annotations.
+
+    ``*_source`` name the rows in errors (a file path). Rows are checked first: text fields must be
+    strings and preferences numbers in alpaca-eval's range or null; an empty list is an error.
+    Annotations whose preferences are all null score with ``ae2_wr`` None (a run where every
+    judgment failed); refusing such a user file is the caller's choice.
+    """
     if outputs is None and annotations is None:
         raise HarnessError("nothing to score: no model outputs and no annotations")
-    metrics: dict[str, float] = {}
+    for source, rows in ((outputs_source, outputs), (annotations_source, annotations)):
+        if rows is not None and not rows:
+            raise HarnessError(f"{source}: no records to score (empty list)")
+    if outputs is not None:
+        check_text_fields(outputs, ("instruction", "output"), outputs_source)
+    metrics: dict[str, float | None] = {}
     details: dict[str, Any] = {"generator": generator}
     n = 0
     if annotations is not None:
-        prefs = [_as_float(r.get("preference")) for r in annotations]
+        check_text_fields(annotations, ("instruction",) if outputs is not None else ("instruction", "output_2"),
+                          annotations_source)
+        prefs = annotation_preferences(annotations, annotations_source)
+        annotations = [{**r, "preference": p} for r, p in zip(annotations, prefs, strict=True)]
         wr = winrate(prefs)
         metrics["ae2_wr"] = wr["win_rate"]
         details.update(
@@ -166,7 +244,7 @@ def score_alpaca_eval(
     n = n or len(model_texts)
     if reference is not None and n < len(reference):
         details["incomplete"] = f"{n} of {len(reference)} instructions"
-    lc = lc_for(generator, outputs, annotations, reference, data_dir)
+    lc = lc_for(generator, outputs, annotations, reference, data_dir, annotations_source)
     if lc["lc"] is not None:
         metrics["ae2_lc"] = lc["lc"]
     details.update({k: v for k, v in lc.items() if k != "lc"})

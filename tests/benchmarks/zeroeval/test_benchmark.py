@@ -163,7 +163,7 @@ def test_run_gsm8k_limit_20_on_the_embedded_default_model(tmp_path, monkeypatch,
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     items = [{"question": f"Ann has {a} apples and buys {b} more. How many apples does she have now?",
-              "answer": f"{a}+{b}=<<{a}+{b}={a + b}>>{a + b}\n#### {a + b}"} for a, b in zip(range(2, 24), range(5, 27))]
+              "answer": f"{a}+{b}=<<{a}+{b}={a + b}>>{a + b}\n#### {a + b}"} for a, b in zip(range(2, 24), range(5, 27), strict=True)]
     data = tmp_path / "data"
     write_jsonl(data / "gsm8k" / "test.jsonl", items)
     results = tmp_path / "results"

@@ -1,0 +1,39 @@
+"""Shared checks of numeric command-line options, so a bad value is one error line before any work."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from harness.errors import HarnessError
+
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def require_positive(args: argparse.Namespace, *options: str) -> None:
+    """Each named option (``dest`` spelling), when given, must be >= 1."""
+    for dest in options:
+        value = getattr(args, dest, None)
+        if value is not None and value < 1:
+            raise HarnessError(f"--{dest.replace('_', '-')} must be >= 1, got {value}")
+
+
+
+@contextmanager
+def library_progress_bars(enabled: bool) -> Iterator[None]:
+    """With ``enabled=False`` (--no-progress), also silence the huggingface_hub / transformers /
+    GGUF-conversion tqdm bars for the duration of the command (environment restored after)."""
+    names = ("HF_HUB_DISABLE_PROGRESS_BARS", "TQDM_DISABLE")
+    saved = {n: os.environ.get(n) for n in names}
+    if not enabled:
+        os.environ.update(dict.fromkeys(names, "1"))
+    try:
+        yield
+    finally:
+        for n, v in saved.items():
+            if v is None:
+                os.environ.pop(n, None)
+            else:
+                os.environ[n] = v
