@@ -104,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
     if args.judge_timeout <= 0 or args.judge_backoff < 0:
         raise HarnessError("--judge-timeout must be > 0 and --judge-backoff >= 0")
     names = _benchmarks(args)
+    if args.reference_model and "mt_bench" in names:  # a wrong name fails now, not after generation
+        from harness.benchmarks.mt_bench.data import load_references
+
+        load_references(args.data_dir, args.reference_model)
     opts = RunOptions(
         model=args.model, benchmarks=names, results_dir=args.results_dir or default_results_dir(),
         data_dir=args.data_dir, limit=args.limit, backend=args.backend, batch_size=args.batch_size,

@@ -233,6 +233,7 @@ def test_bad_numeric_options(env, tmp_path):
     (("--concurrency", "0"), r"--concurrency must be >= 1, got 0"),
     (("--benchmark", "mt_bench"), r"either --benchmarks or --benchmark, not both"),
     (("--local-judge", "smolm2-135m-instruct", "--dry-run"), r"did you mean 'smollm2-135m-instruct'"),
+    (("--benchmarks", "mt_bench", "--reference-model", "nosuch", "--dry-run"), r"reference answers of 'nosuch'"),
 ])
 def test_bad_options_fail_before_any_work(env, tmp_path, offline, capsys, extra, pattern):
     """In-process (faster than a child): one error line, exit 2, nothing written."""

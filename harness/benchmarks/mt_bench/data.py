@@ -84,7 +84,7 @@ def load_references(data_dir: Path | None, model: str, reference_file: Path | No
         found = _find(Path(data_dir), reference_candidates(model))
         if found is None:
             raise HarnessError(f"MT-Bench reference answers of {model!r} not found under {data_dir} "
-                               f"(expected reference_answer/{model}.jsonl); pass reference_file")
+                               f"(expected reference_answer/{model}.jsonl there; pass --data-dir with that file)")
         path = found
     else:
         path = _download(f"reference_answer/{model}.jsonl")
