@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,19 @@ class LazyBackend(Backend):
     def close(self) -> None:
         if self._backend is not None:
             self._backend.close()
+
+
+class LazyTokenizer:
+    """Loads the tokenizer on first use: a fully cached generation stage renders no prompt."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load = load
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._load(), name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._load()(*args, **kwargs)
 
 
 class LazyJudgeClient(JudgeClient):
@@ -186,6 +199,8 @@ class Pipeline:
             raise HarnessError(f"model {opts.model!r} has no chat template; pass --template")
         self._tokenizer: Any = None
         self._backends: list[LazyBackend] = []
+        self._stop_ids: tuple[int, ...] | None = None
+        self._stop_ids_fresh = False
 
     @property
     def tokenizer(self) -> Any:
@@ -195,10 +210,51 @@ class Pipeline:
             self._tokenizer = load_tokenizer(self.model)
         return self._tokenizer
 
+    @property
+    def _stop_ids_cache(self) -> Path:
+        return Path(self.opts.results_dir) / ".cache" / "stop_token_ids.json"
+
+    def stop_token_ids(self) -> tuple[int, ...]:
+        """The model's stop ids (config + tokenizer EOS): part of every run_config, so the plan needs
+        them. Loading a tokenizer costs seconds (a GGUF's is parsed from the whole file), so they are
+        cached per model_id (repo@revision, or a local checkpoint's path@file-fingerprint); a
+        rerun of a completed evaluation then loads no tokenizer at all."""
+        if self._stop_ids is None:
+            import json
+
+            from harness.model_loading import stop_token_ids_for
+
+            try:
+                cached = json.loads(self._stop_ids_cache.read_text(encoding="utf-8")).get(self.model.model_id)
+            except (OSError, ValueError, AttributeError):
+                cached = None
+            if isinstance(cached, list) and all(isinstance(i, int) for i in cached):
+                self._stop_ids = tuple(cached)
+            else:
+                self._stop_ids, self._stop_ids_fresh = stop_token_ids_for(self.model, self.tokenizer), True
+        return self._stop_ids
+
+    def _remember_stop_ids(self) -> None:
+        """Persist freshly computed stop ids (on a real run only: a dry run writes nothing)."""
+        if not self._stop_ids_fresh or self._stop_ids is None:
+            return
+        import json
+
+        from harness.jsonl import write_json_atomic
+
+        try:
+            known = json.loads(self._stop_ids_cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        if not isinstance(known, dict):
+            known = {}
+        write_json_atomic(self._stop_ids_cache, {**known, self.model.model_id: list(self._stop_ids)})
+        self._stop_ids_fresh = False
+
     def _prepare(self, name: str) -> dict[str, Any]:
         from harness.benchmarks import get_benchmark_class
         from harness.generation import run_config_id, sampling_params_from
-        from harness.model_loading import check_results_owner, stop_token_ids_for
+        from harness.model_loading import check_results_owner
         from harness.results import RunDir
         from harness.store import GenerationStore
         from harness.templates import get_template
@@ -210,7 +266,7 @@ class Pipeline:
             raise HarnessError(f"benchmark {name!r} has no items")
         template = get_template(self.model.template, benchmark=name, authors_exact=o.authors_exact)
         params = sampling_params_from(
-            self.model.decoding_for(name), stop_token_ids=stop_token_ids_for(self.model, self.tokenizer),
+            self.model.decoding_for(name), stop_token_ids=self.stop_token_ids(),
             temperature=o.temperature,
             max_new_tokens=(o.max_new_tokens if o.max_new_tokens is not None
                             else getattr(bench, "recommended_max_new_tokens", None)),
@@ -242,6 +298,7 @@ class Pipeline:
         o = self.opts
         p = self._prepare(name)
         run_dir = p["run_dir"].ensure()
+        self._remember_stop_ids()
         backend_name = o.backend or default_backend(self.model)
         # The generation manifest names the current configuration, so readers of the store
         # (records_for_run) pick this configuration's records and no stale ones.
@@ -254,7 +311,7 @@ class Pipeline:
             per_item_temperatures=per_item_temperatures(p["items"], p["params"], o.temperature is not None)))
         backend = LazyBackend(lambda: build_backend(backend_name, self.model, batch_size=o.batch_size, dtype=o.dtype))
         self._backends.append(backend)
-        generate(benchmark=p["bench"], items=p["items"], backend=backend, tokenizer=self.tokenizer,
+        generate(benchmark=p["bench"], items=p["items"], backend=backend, tokenizer=LazyTokenizer(lambda: self.tokenizer),
                  template=p["template"], model_name=self.model.name, model_id=self.model.model_id,
                  params=p["params"], store=p["store"], temperature_overridden=o.temperature is not None,
                  progress=o.progress)

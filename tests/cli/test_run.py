@@ -85,7 +85,11 @@ def test_rerun_of_completed_run_builds_no_backend_and_calls_no_judge(baseline, t
         built.append(args)
         raise AssertionError("a completed run must not build a backend")
 
+    def no_tokenizer(*args, **kwargs):
+        raise AssertionError("a completed run must not load a tokenizer (stop ids come from the cache)")
+
     monkeypatch.setattr(model_loading, "build_backend", counting_build_backend)
+    monkeypatch.setattr(model_loading, "load_tokenizer", no_tokenizer)
     with LocalJudgeServer(hashed_preference_responder) as srv:
         assert main(baseline.env.argv(done, srv.base_url)) == 0
         assert srv.request_count == 0
