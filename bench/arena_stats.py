@@ -25,13 +25,20 @@ from tests.helpers.arena_reference import official_scores, synthetic_battles  # 
 BASELINE = "gpt-4-0314"
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", type=int, default=1, help="models besides the baseline")
-    ap.add_argument("--questions", type=int, default=500)
-    ap.add_argument("--rounds", type=int, default=100)
+    ap.add_argument("--models", type=_positive_int, default=1, help="models besides the baseline")
+    ap.add_argument("--questions", type=_positive_int, default=500)
+    ap.add_argument("--rounds", type=_positive_int, default=100)
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic verdicts")
-    ap.add_argument("--repeats", type=int, default=3, help="timing repeats of our implementation (best kept)")
+    ap.add_argument("--repeats", type=_positive_int, default=3, help="timing repeats of our implementation (best kept)")
     args = ap.parse_args(argv)
 
     ratings = {f"model-{i}": 900 + 200 * i / max(1, args.models - 1) for i in range(args.models)}

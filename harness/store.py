@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.jsonl import read_jsonl, repair_torn_tail
 from harness.results import RunDir
 
@@ -44,6 +45,18 @@ def generation_key(*, model_id: str, template_hash: str, params: dict[str, Any],
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def _check_record(rec: Any, path: Path, n: int) -> None:
+    """A hand-edited or foreign line is one clear error, not a KeyError deep inside scoring."""
+    ok = (isinstance(rec, dict) and isinstance(rec.get("key"), str) and isinstance(rec.get("output"), str)
+          and isinstance(rec.get("item_id"), (str, int)) and not isinstance(rec.get("item_id"), bool)
+          and all(isinstance(rec.get(f, 0), int) and not isinstance(rec.get(f, 0), bool)
+                  for f in ("turn", "sample_index")))
+    if not ok:
+        shown = json.dumps(rec, ensure_ascii=False)[:120] if not isinstance(rec, dict) else f"fields {sorted(rec)[:8]}"
+        raise HarnessError(f"{path}: record {n} is not a generation record (needs a string key and output, an "
+                           f"item_id and integer turn/sample_index; got {shown})")
+
+
 class GenerationStore:
     """Append-only store of generation records at ``path`` (normally ``RunDir.generations``)."""
 
@@ -55,7 +68,8 @@ class GenerationStore:
     def load(self) -> dict[str, dict[str, Any]]:
         """All records by key (the first record wins should a key ever appear twice)."""
         out: dict[str, dict[str, Any]] = {}
-        for rec in read_jsonl(self.path):
+        for n, rec in enumerate(read_jsonl(self.path), 1):
+            _check_record(rec, self.path, n)
             out.setdefault(rec["key"], rec)
         self._keys = set(out)
         return out
@@ -117,5 +131,5 @@ def records_for_run(run_dir: RunDir | Path, *, all_configs: bool = False) -> lis
     for n, rec in enumerate(records):
         idx = rec.get("item_index")
         order[rec["item_id"]] = (idx if isinstance(idx, int) else 1 << 62, order.get(rec["item_id"], (0, n))[1])
-        latest[(rec["item_id"], rec["turn"], rec["sample_index"])] = rec
-    return sorted(latest.values(), key=lambda r: (order[r["item_id"]], r["turn"], r["sample_index"]))
+        latest[(rec["item_id"], rec.get("turn", 0), rec.get("sample_index", 0))] = rec
+    return sorted(latest.values(), key=lambda r: (order[r["item_id"]], r.get("turn", 0), r.get("sample_index", 0)))

@@ -85,8 +85,11 @@ class OpenAIBackend(Backend):
                 break
             except Exception as exc:  # noqa: BLE001 - classified below
                 if not self._retryable(exc):
+                    hint = ("; the server may not offer /v1/completions: try --openai-mode chat"
+                            if getattr(exc, "status_code", None) == 404 and self.mode != "chat" else "")
                     raise HarnessError(f"openai backend: {self.base_url} refused the request: "
-                                       f"{exc.__class__.__name__} {getattr(exc, 'status_code', '')}".strip()) from None
+                                       f"{exc.__class__.__name__} {getattr(exc, 'status_code', '')}".strip()
+                                       + hint) from None
                 if attempt == self.max_retries:
                     raise HarnessError(f"openai backend: {self.base_url} failed {attempt + 1} times "
                                        f"({exc.__class__.__name__}); completed results are kept") from None

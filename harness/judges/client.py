@@ -256,7 +256,10 @@ class OpenAIJudgeClient(JudgeClient):
         self.usage.calls += 1
         self.usage.prompt_tokens += resp.prompt_tokens
         self.usage.completion_tokens += resp.completion_tokens
-        price = price_for(req.model, self.config.price_per_mtok)
+        # A list price applies to OpenAI's / Azure's endpoints; a self-hosted server (vllm serve,
+        # the embedded judge) answering under a GPT-4 name costs what it costs: unknown, not GPT-4's.
+        official = self.config.base_url is None or any(h in self.config.base_url for h in ("openai.com", "azure"))
+        price = price_for(req.model, self.config.price_per_mtok) if official or self.config.price_per_mtok else None
         cost = None if price is None else (resp.prompt_tokens * price[0] + resp.completion_tokens * price[1]) / 1e6
         resp.extra["cost_usd"] = cost
         if cost is None or self.usage.cost_usd is None:

@@ -27,7 +27,7 @@ def _client(srv: LocalJudgeServer, tmp_path, **kw) -> OpenAIJudgeClient:
 
 def test_order_logprobs_cache_and_no_repeat(tmp_path):
     with LocalJudgeServer(hashed_preference_responder) as srv:
-        client = _client(srv, tmp_path)
+        client = _client(srv, tmp_path, price_per_mtok=(10.0, 30.0))
         reqs = _reqs(20)
         out = client.complete_many(reqs + reqs[:3])  # duplicates in one batch are asked once
         assert srv.request_count == 20
@@ -111,6 +111,14 @@ def test_responder_error_is_retried_then_reported(tmp_path):
     with LocalJudgeServer(lambda body: (_ for _ in ()).throw(RuntimeError("boom"))) as srv:
         out = _client(srv, tmp_path, max_retries=1).complete_many(_reqs(1))
         assert out[0].content is None and "500" in out[0].error and srv.request_count == 2
+
+
+def test_a_self_hosted_server_is_not_priced_as_gpt4(tmp_path):
+    """A local server answering under a GPT-4 name: cost unknown (None), not GPT-4's list price."""
+    with LocalJudgeServer(hashed_preference_responder) as srv:
+        client = _client(srv, tmp_path)
+        out = client.complete_many(_reqs(2))
+    assert client.usage.calls == 2 and client.usage.cost_usd is None and out[0].extra["cost_usd"] is None
 
 
 def test_unknown_price_and_override():

@@ -112,9 +112,12 @@ class ArenaHard(Benchmark):
         run_dir = Path(run_dir)
         controls = self.style_control if style_control is None else tuple(style_control)
         gens = read_generations(run_dir)
-        games = latest_games(run_dir / "annotations.jsonl")
+        answers = {str(g["item_id"]): _sha(g["output"]) for g in gens}
+        games, n_stale = latest_games(run_dir / "annotations.jsonl", answers)
         if not games:
-            raise HarnessError(f"no Arena-Hard judgments in {run_dir}; run 'simpo-harness judge' first")
+            stale = f" ({n_stale} judged games of answers no longer generated)" if n_stale else ""
+            raise HarnessError(f"no Arena-Hard judgments of the current generations in {run_dir}{stale}; "
+                               "run 'simpo-harness judge' first")
         order = {g["item_id"]: i for i, g in enumerate(gens)}
         games.sort(key=lambda r: (order.get(r["item_id"], len(order)), str(r["item_id"]), int(r["game"])))
         models = sorted({g["model"] for g in games})
@@ -131,7 +134,8 @@ class ArenaHard(Benchmark):
         mean_tokens = sum(counts) / len(counts) if counts else float("nan")
         payload["metrics"]["ah_length"] = mean_tokens
         payload["details"].update(avg_tokens_official=int(mean_tokens) if counts else None, token_count_source=how,
-                                  n_answers=len(gens))
+                                  n_answers=len(gens), n_stale_judgments=n_stale,
+                                  n_unjudged_answers=len(set(answers) - {str(g["item_id"]) for g in games}))
         if controls:
             model_meta = {g["item_id"]: {"tokens": n, "md": markdown_counts(g["output"])}
                           for g, n in zip(gens, counts, strict=True)}
@@ -197,13 +201,23 @@ def _judge_games(client: JudgeClient, units: list[tuple[dict[str, Any], list[dic
     return rows
 
 
-def latest_games(path: Path) -> list[dict[str, Any]]:
-    """Completed judgments (no ``error``), the last one per (question, game) winning."""
+def latest_games(path: Path, answers: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Completed judgments (no ``error``), the last one per (question, game) winning, and how many
+    (question, game) pairs were judged only on answers that are not the current generations.
+
+    With ``answers`` (item id -> answer sha256), a judgment counts only if it judged the current
+    answer of a current item: after a re-generation, old verdicts are never scored."""
     latest: dict[tuple[str, int], dict[str, Any]] = {}
+    stale: set[tuple[str, int]] = set()
     for r in read_jsonl(path):
-        if r.get("error") is None:
-            latest[(str(r["item_id"]), int(r["game"]))] = r
-    return list(latest.values())
+        if r.get("error") is not None:
+            continue
+        key = (str(r["item_id"]), int(r["game"]))
+        if answers is not None and (key[0] not in answers or r.get("answer_sha256") not in (None, answers[key[0]])):
+            stale.add(key)
+            continue
+        latest[key] = r
+    return list(latest.values()), len(stale - set(latest))
 
 
 def score_games(games: list[dict[str, Any]], model: str, baseline: str = protocol.BASELINE_MODEL,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -125,10 +126,14 @@ class MTBench(Benchmark):
     # ----------------------------------------------------------------- score
     def score(self, run_dir: Path) -> dict[str, Any]:
         run_dir = Path(run_dir)
-        judgments = latest_judgments(run_dir / "annotations.jsonl")
+        outputs, _ = read_turn_outputs(run_dir)
+        judgments, n_stale = latest_judgments(run_dir / "annotations.jsonl", outputs)
         if not judgments:
-            raise HarnessError(f"no MT-Bench judgments in {run_dir}; run 'simpo-harness judge' first")
-        payload = score_judgments(judgments)
+            stale = f" ({n_stale} graded turns of answers no longer generated)" if n_stale else ""
+            raise HarnessError(f"no MT-Bench judgments of the current generations in {run_dir}{stale}; "
+                               "run 'simpo-harness judge' first")
+        payload = score_judgments(judgments, source=run_dir / "annotations.jsonl")
+        payload["details"]["n_stale_judgments"] = n_stale
         payload["manifest"] = base_manifest(
             benchmark=self.name, judge_models=sorted({str(j.get("judge_model")) for j in judgments}),
             judge_prompts={p.name: sha256_text(p.system_prompt + "\x1f" + p.prompt_template)
@@ -144,24 +149,47 @@ def _unit_key(r: dict[str, Any]) -> tuple:
             r.get("answers_sha256"), r.get("reference_sha256"))
 
 
-def latest_judgments(path: Path) -> list[dict[str, Any]]:
-    """Completed judgments (no ``error``), the last one per (question, turn) winning."""
+def latest_judgments(path: Path, outputs: dict[tuple[str, int], str] | None = None
+                     ) -> tuple[list[dict[str, Any]], int]:
+    """Completed judgments (no ``error``), the last one per (question, turn) winning, and how many
+    (question, turn) pairs were judged only on answers that are not the current generations.
+
+    With ``outputs`` ((item id, 0-based turn) -> answer), a judgment of turn t counts only if it
+    graded the current answers of turns 1..t: after a re-generation, old grades are never scored."""
     latest: dict[tuple[str, int], dict[str, Any]] = {}
+    stale: set[tuple[str, int]] = set()
     for r in read_jsonl(path):
-        if r.get("error") is None:
-            latest[(str(r["item_id"]), int(r["turn"]))] = r
-    return list(latest.values())
+        if r.get("error") is not None:
+            continue
+        key = (str(r["item_id"]), int(r["turn"]))
+        if outputs is not None:
+            answers = [outputs.get((key[0], t)) for t in range(key[1])]
+            current = None if any(a is None for a in answers) else _sha(answers)  # type: ignore[arg-type]
+            if current is None or r.get("answers_sha256") not in (None, current):
+                stale.add(key)
+                continue
+        latest[key] = r
+    return list(latest.values()), len(stale - set(latest))
 
 
 def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
-def score_judgments(judgments: list[dict[str, Any]]) -> dict[str, Any]:
-    """FastChat ``display_result_single``: drop score -1, mean per turn, overall mean of all rows."""
+def score_judgments(judgments: list[dict[str, Any]], source: Path | str = "judgments") -> dict[str, Any]:
+    """FastChat ``display_result_single``: drop score -1, mean per turn, overall mean of all rows.
+
+    A rating is what FastChat's parser returns: a number, or -1 when none was found; ``null`` (a
+    row without a rating) counts as unparsed too. Anything else is a damaged file, an error."""
     models = sorted({str(j.get("model")) for j in judgments})
     if len(models) != 1:
         raise HarnessError(f"MT-Bench judgments mix models {models}")
+    for j in judgments:
+        score = j.get("score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
+                                  or not math.isfinite(score)):
+            raise HarnessError(f"{source}: question {j.get('item_id')} turn {j.get('turn')}: score must be a "
+                               f"number (-1 when unparsed), got {score!r}"[:200])
     valid = [j for j in judgments if j.get("score") is not None and j["score"] != -1]
     if not valid:
         raise HarnessError("no MT-Bench judgment has a readable rating; nothing to score")
@@ -177,7 +205,7 @@ def score_judgments(judgments: list[dict[str, Any]]) -> dict[str, Any]:
         "details": {
             "turn_1": _mean(by_turn[1]), "turn_2": _mean(by_turn[2]),
             "n_turn_1": len(by_turn[1]), "n_turn_2": len(by_turn[2]),
-            "n_unparsed": sum(1 for j in judgments if j.get("score") == -1),
+            "n_unparsed": sum(1 for j in judgments if j.get("score") in (None, -1)),
             "categories": {c: _mean(v) for c, v in sorted(by_cat.items())},
         },
         "n": len({j["item_id"] for j in judgments}),

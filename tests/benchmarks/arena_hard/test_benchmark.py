@@ -212,3 +212,29 @@ def test_token_count_fallback_is_recorded(tmp_path, items, monkeypatch):
     s = ArenaHard().score(run.path, num_rounds=5)
     assert s["metrics"]["ah_length"] == 7.0
     assert s["details"]["token_count_source"].startswith("FALLBACK") and "ConnectionError" in s["details"]["token_count_source"]
+
+
+def test_score_ignores_judgments_of_answers_that_are_no_longer_generated(tmp_path, items):
+    """Re-generated, orphaned or lost answers: their old verdicts are never scored."""
+    few = items[:3]
+    run = RunDir(tmp_path, MODEL, "arena_hard")
+    write_generations(run, few, {it.item_id: "GOOD" for it in few})
+    ArenaHard().judge(run.path, FakeJudgeClient(verdict_judge), few)
+    assert ArenaHard().score(run.path, num_rounds=5)["details"]["n_stale_judgments"] == 0
+    run.generations.unlink()  # re-generated: item 0 changed, item 2 lost
+    write_generations(run, few[:2], {few[0].item_id: "BAD", few[1].item_id: "GOOD"})
+    details = ArenaHard().score(run.path, num_rounds=5)["details"]
+    assert details["n_stale_judgments"] == 4 and details["n_answers"] == 2 and details["n_unjudged_answers"] == 1
+    assert details["verdicts"] == {"A>>B": 1, "B>>A": 1}  # only item 1's two games
+    run.generations.unlink()
+    write_generations(run, few[:1], {few[0].item_id: "BAD"})
+    with pytest.raises(HarnessError, match="no Arena-Hard judgments of the current generations.*6 judged games"):
+        ArenaHard().score(run.path, num_rounds=5)
+
+
+def test_malformed_generation_record_is_one_error(tmp_path, items):
+    run = RunDir(tmp_path, MODEL, "arena_hard")
+    write_generations(run, items[:1], {items[0].item_id: "GOOD"})
+    append_jsonl(run.generations, [{"key": "k9", "item_id": "x", "turn": 0, "sample_index": 0, "output": 12345}])
+    with pytest.raises(HarnessError, match="record 2 is not a generation record"):
+        ArenaHard().score(run.path, num_rounds=5)

