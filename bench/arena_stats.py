@@ -19,26 +19,20 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from harness.cli.checks import positive_int  # noqa: E402
 from harness.stats import Battles, arena_scores  # noqa: E402
 from tests.helpers.arena_reference import official_scores, synthetic_battles  # noqa: E402
 
 BASELINE = "gpt-4-0314"
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", type=_positive_int, default=1, help="models besides the baseline")
-    ap.add_argument("--questions", type=_positive_int, default=500)
-    ap.add_argument("--rounds", type=_positive_int, default=100)
+    ap.add_argument("--models", type=positive_int, default=1, help="models besides the baseline")
+    ap.add_argument("--questions", type=positive_int, default=500)
+    ap.add_argument("--rounds", type=positive_int, default=100)
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic verdicts")
-    ap.add_argument("--repeats", type=_positive_int, default=3, help="timing repeats of our implementation (best kept)")
+    ap.add_argument("--repeats", type=positive_int, default=3, help="timing repeats of our implementation (best kept)")
     args = ap.parse_args(argv)
 
     ratings = {f"model-{i}": 900 + 200 * i / max(1, args.models - 1) for i in range(args.models)}

@@ -15,6 +15,11 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.cli.checks import positive_int  # noqa: E402
 
 
 def _time(cmd: list[str], runs: int) -> float:
@@ -27,16 +32,9 @@ def _time(cmd: list[str], runs: int) -> float:
     return statistics.median(walls)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=_positive_int, default=9)
+    parser.add_argument("--runs", type=positive_int, default=9)
     parser.add_argument("--max-seconds", type=float, default=1.0)
     args = parser.parse_args()
     script = shutil.which("simpo-harness")

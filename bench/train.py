@@ -35,6 +35,9 @@ from pathlib import Path
 
 VARIANTS = ("simpo", "dpo_ref_model", "dpo_precomputed", "trl_cpo_simpo")
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from harness.cli.checks import positive_int  # noqa: E402
 
 
 def build_assets(d: Path, a: argparse.Namespace) -> None:
@@ -179,13 +182,6 @@ def run_timing(d: Path, a: argparse.Namespace) -> dict:
     return times
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hidden", type=int, default=384)
@@ -196,7 +192,7 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=10, help="timed steps per variant")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--rounds", type=_positive_int, default=1, help="memory runs per variant (median is reported)")
+    p.add_argument("--rounds", type=positive_int, default=1, help="memory runs per variant (median is reported)")
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("--variant", choices=(*VARIANTS, "timing"), help=argparse.SUPPRESS)
     p.add_argument("--assets", type=Path, help=argparse.SUPPRESS)

@@ -54,6 +54,12 @@ def sampling_params_from(decoding: dict[str, Any], *, stop_token_ids: Sequence[i
     )
 
 
+def max_new_tokens_override(benchmark: Benchmark, requested: int | None) -> int | None:
+    """The user's --max-new-tokens, else a cap the benchmark protocol fixes itself (lm-eval's
+    GSM8K: 256), else None (the model config's value applies)."""
+    return requested if requested is not None else getattr(benchmark, "recommended_max_new_tokens", None)
+
+
 def _key_params(params: SamplingParams) -> dict[str, Any]:
     d = params.to_dict()
     d.pop("seed")

@@ -65,14 +65,19 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` through a sibling ``.tmp`` file and a rename: readers never see half a file."""
     if path.is_dir():
         raise HarnessError(f"cannot write {path}: it is a directory (give a file name)")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     try:
-        tmp.write_text(json.dumps(json_safe(obj), indent=2, ensure_ascii=False, sort_keys=True, allow_nan=False)
-                       + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)  # gone after a successful replace; removed after a failure
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    write_text_atomic(path, json.dumps(json_safe(obj), indent=2, ensure_ascii=False, sort_keys=True,
+                                       allow_nan=False) + "\n")

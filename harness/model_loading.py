@@ -157,7 +157,9 @@ def resolve_model(spec: str, *, template: str | None = None) -> ResolvedModel:
 def check_results_owner(model: ResolvedModel, run_path: Path) -> None:
     """Refuse to mix two local checkpoints with the same name (``a/ck1`` and ``b/ck1``) in one
     results directory: the second would silently hide the first's manifest and scores."""
-    manifest = run_path / "generation_manifest.json"
+    from harness.store import GENERATION_MANIFEST
+
+    manifest = run_path / GENERATION_MANIFEST
     if model.config is not None or not manifest.is_file():
         return
     import json

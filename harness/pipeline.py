@@ -253,7 +253,7 @@ class Pipeline:
 
     def _prepare(self, name: str) -> dict[str, Any]:
         from harness.benchmarks import get_benchmark_class
-        from harness.generation import run_config_id, sampling_params_from
+        from harness.generation import max_new_tokens_override, run_config_id, sampling_params_from
         from harness.model_loading import check_results_owner
         from harness.results import RunDir
         from harness.store import GenerationStore
@@ -268,8 +268,7 @@ class Pipeline:
         params = sampling_params_from(
             self.model.decoding_for(name), stop_token_ids=self.stop_token_ids(),
             temperature=o.temperature,
-            max_new_tokens=(o.max_new_tokens if o.max_new_tokens is not None
-                            else getattr(bench, "recommended_max_new_tokens", None)),
+            max_new_tokens=max_new_tokens_override(bench, o.max_new_tokens),
             seed=o.seed,
             alpaca_eval_062_beam_quirk=o.alpaca_eval_062_quirk)
         run_dir = RunDir(o.results_dir, self.model.name, name)

@@ -20,3 +20,18 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside the checkout")
     return SHARED
+
+
+@pytest.fixture()
+def offline(monkeypatch):
+    """No hub access and no judge API key: what CI and the embedded default see."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+@pytest.fixture()
+def baseline(tmp_path_factory, offline):
+    """A completed tiny alpaca_eval `run` (built once per session, copied by tests that modify it)."""
+    from tests.helpers import run_env
+
+    return run_env.completed_baseline(tmp_path_factory.mktemp("baseline"))

@@ -27,17 +27,6 @@ FAULTS = Faults(rate_429=0.075, rate_500=0.075, rate_timeout=0.075, rate_malform
                 seed=284)
 
 
-@pytest.fixture()
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-
-
-@pytest.fixture()
-def baseline(tmp_path_factory, offline):
-    return run_env.completed_baseline(tmp_path_factory.mktemp("baseline"))
-
-
 def _assert_same_as_baseline(results: Path, baseline: run_env.Baseline) -> None:
     gens = run_env.generations(results)
     ann = run_env.annotations(results)

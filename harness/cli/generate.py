@@ -60,7 +60,13 @@ def _backend_options(args: argparse.Namespace, backend: str, tokenizer: object) 
 
 def run(args: argparse.Namespace) -> int:
     from harness.benchmarks import get_benchmark_class
-    from harness.generation import generate, per_item_temperatures, run_config_id, sampling_params_from
+    from harness.generation import (
+        generate,
+        max_new_tokens_override,
+        per_item_temperatures,
+        run_config_id,
+        sampling_params_from,
+    )
     from harness.jsonl import write_json_atomic
     from harness.manifest import base_manifest
     from harness.model_loading import (
@@ -90,9 +96,7 @@ def run(args: argparse.Namespace) -> int:
     params = sampling_params_from(
         model.decoding_for(args.benchmark), stop_token_ids=stop_token_ids_for(model, tokenizer),
         temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-        # a benchmark protocol may fix its own cap (lm-eval's GSM8K: 256) unless the user overrides it
-        max_new_tokens=(args.max_new_tokens if args.max_new_tokens is not None
-                        else getattr(bench, "recommended_max_new_tokens", None)),
+        max_new_tokens=max_new_tokens_override(bench, args.max_new_tokens),
         alpaca_eval_062_beam_quirk=args.alpaca_eval_062_quirk,
     )
     run_dir = RunDir(args.results_dir or default_results_dir(), model.name, args.benchmark)

