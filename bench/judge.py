@@ -38,9 +38,10 @@ def _official(args: argparse.Namespace) -> int:
     from alpaca_eval.annotators import PairwiseAnnotator
 
     from harness.benchmarks.alpaca_eval import data as ae_data
+    from harness.store.jsonl import read_records
 
     reference, _ = ae_data.load_reference(args.data_dir)
-    model = ae_data.read_json_records(args.data_dir / MODEL_OUTPUTS)
+    model = read_records(args.data_dir / MODEL_OUTPUTS)
     n = args.limit or len(reference)
     annotator = PairwiseAnnotator(annotators_config="weighted_alpaca_eval_gpt4_turbo", caching_path=None)
     t = time.perf_counter()
@@ -53,17 +54,18 @@ def _official(args: argparse.Namespace) -> int:
 
 
 def _ours(args: argparse.Namespace, base_url: str, work: Path) -> tuple[float, dict[str, float]]:
-    from harness.benchmarks.alpaca_eval import AlpacaEval2
-    from harness.benchmarks.alpaca_eval import data as ae_data
-    from harness.jsonl import append_jsonl, read_jsonl
+    from harness.benchmarks.alpaca_eval.benchmark import AlpacaEval2
+    from harness.benchmarks.base import JudgeOptions
     from harness.judges.client import JudgeClientConfig, OpenAIJudgeClient
+    from harness.store.jsonl import append_jsonl, read_jsonl, read_records
 
     bench = AlpacaEval2(args.data_dir)
     items = bench.load_items(limit=args.limit)
-    model = ae_data.read_json_records(args.data_dir / MODEL_OUTPUTS)
+    model = read_records(args.data_dir / MODEL_OUTPUTS)
     run_dir = work / "ours"
     append_jsonl(run_dir / "generations.jsonl", [
-        {"item_id": it.item_id, "turn": 0, "sample_index": 0, "model": m["generator"], "output": m["output"]}
+        {"key": it.item_id, "item_id": it.item_id, "turn": 0, "sample_index": 0, "model": m["generator"],
+         "output": m["output"]}
         for it, m in zip(items, model, strict=False)])
     client = OpenAIJudgeClient(JudgeClientConfig(base_url=base_url, concurrency=args.concurrency,
                                                  cache_path=run_dir / "judge_cache.sqlite"))
@@ -71,7 +73,7 @@ def _ours(args: argparse.Namespace, base_url: str, work: Path) -> tuple[float, d
 
     protocol.judge_messages("warm-up", "a", "b", False)  # import alpaca_eval outside the timed region, as the child does
     t = time.perf_counter()
-    bench.judge(run_dir, client, items)
+    bench.judge(run_dir, client, items, JudgeOptions())
     seconds = time.perf_counter() - t
     return seconds, {r["instruction"]: r["preference"] for r in read_jsonl(run_dir / "annotations.jsonl")}
 

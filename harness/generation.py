@@ -18,7 +18,7 @@ from typing import Any
 from harness.backends.base import Backend, GenerationRequest, SamplingParams
 from harness.benchmarks.base import Benchmark, BenchmarkItem
 from harness.errors import HarnessError
-from harness.store import GenerationStore, generation_key
+from harness.store import GenerationRecord, GenerationStore, generation_key
 from harness.templates import ChatTemplate
 
 
@@ -55,14 +55,17 @@ def sampling_params_from(decoding: dict[str, Any], *, stop_token_ids: Sequence[i
 
 
 def max_new_tokens_override(benchmark: Benchmark, requested: int | None) -> int | None:
-    """The user's --max-new-tokens, else a cap the benchmark protocol fixes itself (lm-eval's
-    GSM8K: 256), else None (the model config's value applies)."""
-    return requested if requested is not None else getattr(benchmark, "recommended_max_new_tokens", None)
+    """The user's --max-new-tokens, else a cap the benchmark protocol fixes itself (its spec's
+    ``max_new_tokens``; lm-eval's GSM8K: 256), else None (the model config's value applies)."""
+    return requested if requested is not None else benchmark.spec.max_new_tokens
 
 
 def _key_params(params: SamplingParams) -> dict[str, Any]:
     d = params.to_dict()
     d.pop("seed")
+    # Stop strings were never set; the empty list stays in the key so that stores written before
+    # it was dropped from SamplingParams keep their keys (and nothing is generated twice).
+    d["stop"] = []
     return d
 
 
@@ -138,7 +141,7 @@ def per_item_temperatures(items: Sequence[BenchmarkItem], params: SamplingParams
 def generate(*, benchmark: Benchmark, items: Sequence[BenchmarkItem], backend: Backend, tokenizer: Any,
              template: ChatTemplate, model_name: str, model_id: str, params: SamplingParams,
              store: GenerationStore, num_samples: int = 1, temperature_overridden: bool = False,
-             progress: bool = True) -> list[dict[str, Any]]:
+             progress: bool = True) -> list[GenerationRecord]:
     """Generate every (item, turn, sample) not yet in ``store``; return all their records in order."""
     if num_samples < 1:
         raise HarnessError("--num-samples must be >= 1")
@@ -171,7 +174,7 @@ def generate(*, benchmark: Benchmark, items: Sequence[BenchmarkItem], backend: B
                     order.append(key)
                     if key in stored:
                         continue
-                    previous = [stored[key_of(item, t, s)[0]]["output"] for t in range(turn)]
+                    previous = [stored[key_of(item, t, s)[0]].output for t in range(turn)]
                     messages = benchmark.messages_for_turn(item, turn, previous)
                     rendered = template.render_to_ids(tokenizer, messages)
                     # Distinct samples of one prompt need distinct seeds; the key holds both.
@@ -183,16 +186,13 @@ def generate(*, benchmark: Benchmark, items: Sequence[BenchmarkItem], backend: B
             turn_keys = set(meta)
             for res in backend.generate(requests):
                 item, s, prompt_text, p = meta[res.request_id]
-                record = {
-                    "key": res.request_id, "item_id": item.item_id, "item_index": position[item.item_id],
-                    "turn": turn, "sample_index": s,
-                    "model": model_name, "model_id": model_id, "benchmark": benchmark.name,
-                    "prompt": prompt_text, "output": res.text, "num_prompt_tokens": res.num_prompt_tokens,
-                    "num_output_tokens": res.num_output_tokens, "finish_reason": res.finish_reason,
-                    "seconds": round(res.seconds, 4), "params": _key_params(p), "seed": p.seed,
-                    "template": template.id, "template_hash": template.sha256, "backend": backend.name,
-                    "run_config": config_id, "created": time.time(),
-                }
+                record = GenerationRecord(
+                    key=res.request_id, item_id=item.item_id, item_index=position[item.item_id], turn=turn,
+                    sample_index=s, model=model_name, model_id=model_id, benchmark=benchmark.name,
+                    prompt=prompt_text, output=res.text, num_prompt_tokens=res.num_prompt_tokens,
+                    num_output_tokens=res.num_output_tokens, finish_reason=res.finish_reason,
+                    seconds=round(res.seconds, 4), params=_key_params(p), seed=p.seed, template=template.id,
+                    template_hash=template.sha256, backend=backend.name, run_config=config_id, created=time.time())
                 store.append(record)
                 stored[res.request_id] = record
                 prog.done += 1

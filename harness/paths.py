@@ -29,11 +29,17 @@ def require_file(path: Path, what: str, hint: str = "") -> Path:
     return path
 
 
+def data_roots(data_dir: Path, subdirs: tuple[str, ...]) -> list[Path]:
+    """Where a benchmark looks inside ``--data-dir``: its own subfolders (``BenchmarkSpec.data``)
+    first, then the folder itself (for a folder holding one benchmark's files)."""
+    return [*(Path(data_dir) / sub for sub in subdirs), Path(data_dir)]
+
+
 def find_data_file(data_dir: Path, subdirs: tuple[str, ...], names: tuple[str, ...]) -> Path | None:
-    """The first existing ``data_dir/<sub>/<name>`` (subdirs outer, names inner), else None."""
-    for sub in subdirs:
+    """The first existing ``<root>/<name>`` over :func:`data_roots` (roots outer, names inner), else None."""
+    for root in data_roots(data_dir, subdirs):
         for name in names:
-            candidate = data_dir / sub / name
+            candidate = root / name
             if candidate.is_file():
                 return candidate
     return None

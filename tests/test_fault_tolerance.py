@@ -45,7 +45,7 @@ def _assert_same_as_baseline(results: Path, baseline: run_env.Baseline) -> None:
 def test_flaky_judge_gives_the_fault_free_result(baseline, tmp_path):
     results = tmp_path / "results"
     with LocalJudgeServer(hashed_preference_responder, faults=FAULTS) as srv:
-        argv = baseline.env.argv(results, srv.base_url, "--judge-timeout", "1.0", "--concurrency", "3")
+        argv = baseline.env.argv(results, srv.base_url, "--judge-timeout", "1.0", "--judge-concurrency", "3")
         assert main(argv) == 0
         outcomes = dict(srv.stats.by_outcome)
     assert all(outcomes.get(kind, 0) >= 1 for kind in FAULT_KINDS), outcomes  # every fault kind was served
@@ -63,7 +63,7 @@ def test_failed_judgments_are_retried_by_the_next_run_only(baseline, tmp_path, c
     results = tmp_path / "results"
     always_failing = Faults(rate_500=1.0, seed=1)
     with LocalJudgeServer(hashed_preference_responder, faults=always_failing) as bad:
-        assert main(baseline.env.argv(results, bad.base_url, "--max-retries", "1")) == 1  # incomplete
+        assert main(baseline.env.argv(results, bad.base_url, "--judge-max-retries", "1")) == 1  # incomplete
         assert bad.request_count == 2 * N_ITEMS  # one try + one retry each, then NaN
     err = capsys.readouterr().err
     assert f"warning: alpaca_eval: {N_ITEMS} judgment(s) failed" in err and "incomplete" in err
@@ -116,7 +116,7 @@ def _sigkill_scenario(baseline: run_env.Baseline, tmp_path: Path, seed: int) -> 
     log = tmp_path / "stderr.log"
     # latency keeps each judge call in flight long enough to be killed during it
     with LocalJudgeServer(hashed_preference_responder, latency_s=0.25) as srv:
-        argv = baseline.env.argv(results, srv.base_url, "--concurrency", "1")
+        argv = baseline.env.argv(results, srv.base_url, "--judge-concurrency", "1")
 
         # 1) killed during generation, then a torn last line as if killed mid-write
         _kill_when(_start(argv, log), lambda: _line_count(gens_file) >= gen_kill_at)

@@ -9,7 +9,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from harness.model_loading import ResolvedModel
 
 
 @dataclass(frozen=True)
@@ -21,15 +26,18 @@ class SamplingParams:
     max_new_tokens: int = 4096
     seed: int = 0
     stop_token_ids: tuple[int, ...] = ()
-    stop: tuple[str, ...] = ()
     # alpaca-eval 0.6.2's vLLM decoder turned do_sample=True into beam search of width 1.
     # Reproducing that quirk is an explicit opt-in, never implicit.
     alpaca_eval_062_beam_quirk: bool = False
 
+    @property
+    def greedy(self) -> bool:
+        """Greedy decoding: temperature 0, or the 0.6.2 quirk (beam search of width 1 is greedy)."""
+        return self.temperature <= 0.0 or self.alpaca_eval_062_beam_quirk
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["stop_token_ids"] = list(self.stop_token_ids)
-        d["stop"] = list(self.stop)
         return d
 
 
@@ -54,10 +62,24 @@ class GenerationResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class Backend(ABC):
-    """A decoding backend. ``generate`` yields results as they finish (any order)."""
+class BackendOptions(BaseModel):
+    """A backend's own options. Each field becomes a CLI flag of ``generate``, ``run`` and
+    ``study`` (``--field-name``, or ``json_schema_extra={"flag": ...}``); its description is the help."""
 
-    name: str = "base"
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Backend(ABC):
+    """A decoding backend, declared in one module: its name, its :class:`BackendOptions` and how it
+    is built for a model (:meth:`create`). ``generate`` yields results as they finish (any order)."""
+
+    name: ClassVar[str] = "base"
+    Options: ClassVar[type[BackendOptions]] = BackendOptions
+
+    @classmethod
+    def create(cls, model: ResolvedModel, options: BackendOptions, *, tokenizer: Any = None) -> Backend:
+        """The backend for ``model`` (``tokenizer``: an already loaded one the backend may reuse)."""
+        raise NotImplementedError(f"backend {cls.name!r} does not say how to build itself")
 
     @abstractmethod
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[GenerationResult]: ...

@@ -3,8 +3,8 @@
 ``mode="completions"`` sends the rendered prompt as token ids (vLLM's server accepts them,
 so the server cannot add a second BOS); ``send_token_ids=False`` sends the text instead.
 ``mode="chat"`` sends the conversation and lets the server apply its template. Requests run
-concurrently (asyncio, at most ``concurrency`` in flight), are retried with exponential
-backoff on rate limits, timeouts, connection errors and 5xx, and are yielded as they finish.
+concurrently (asyncio, at most ``concurrency`` in flight), are retried under the shared policy of
+:mod:`harness.retry` (the judges' policy too), and are yielded as they finish.
 The API key is read from the environment variable named by ``api_key_env`` and never stored.
 """
 
@@ -17,16 +17,42 @@ import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from harness.backends.base import Backend, GenerationRequest, GenerationResult
+from pydantic import Field
+
+from harness.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult
 from harness.errors import HarnessError
+from harness.retry import GaveUp, RetryPolicy, call_with_retries
+
+if TYPE_CHECKING:
+    from harness.model_loading import ResolvedModel
 
 _DONE = object()
 
 
+class OpenAIOptions(BackendOptions):
+    api_base: str | None = Field(None, description="server URL, e.g. http://localhost:8000/v1")
+    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the "
+                             "API key (never stored)")
+    openai_mode: Literal["completions", "chat"] = Field(
+        "completions", description="token ids to /completions, or messages to /chat/completions")
+    api_concurrency: int = Field(8, ge=1, description="parallel requests (default 8)")
+
+
 class OpenAIBackend(Backend):
-    name = "openai"
+    name: ClassVar[str] = "openai"
+    Options: ClassVar[type[BackendOptions]] = OpenAIOptions
+
+    @classmethod
+    def create(cls, model: ResolvedModel, options: BackendOptions, *, tokenizer: Any = None) -> OpenAIBackend:
+        assert isinstance(options, OpenAIOptions)
+        if not options.api_base:
+            raise HarnessError("--api-base is required with --backend openai (the server's URL, e.g. "
+                               "http://localhost:8000/v1)")
+        served = model.config.hf_repo if model.config is not None else model.name
+        return cls(base_url=options.api_base, model=served, api_key_env=options.api_key_env,
+                   concurrency=options.api_concurrency, mode=options.openai_mode)
 
     def __init__(self, *, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8,
                  max_retries: int = 6, backoff_s: float = 1.0, max_backoff_s: float = 60.0,
@@ -35,21 +61,19 @@ class OpenAIBackend(Backend):
         if mode not in ("completions", "chat"):
             raise HarnessError(f"openai backend mode must be 'completions' or 'chat', not {mode!r}")
         if concurrency < 1:
-            raise HarnessError("--concurrency must be >= 1")
+            raise HarnessError("--api-concurrency must be >= 1")
         self.base_url, self.model, self.mode = base_url, model, mode
         self.api_key_env = api_key_env
-        self.concurrency, self.max_retries = concurrency, max_retries
-        self.backoff_s, self.max_backoff_s, self.timeout_s = backoff_s, max_backoff_s, timeout_s
+        self.concurrency, self.timeout_s = concurrency, timeout_s
+        self.policy = RetryPolicy(max_retries, backoff_s, max_backoff_s)
         self.send_token_ids, self.vllm_extensions = send_token_ids, vllm_extensions
 
     def _payload(self, req: GenerationRequest) -> dict[str, Any]:
         p = req.params
-        greedy = p.temperature <= 0.0 or p.alpaca_eval_062_beam_quirk
+        greedy = p.greedy
         kw: dict[str, Any] = {"model": self.model, "max_tokens": p.max_new_tokens,
                               "temperature": 0.0 if greedy else p.temperature, "top_p": 1.0 if greedy else p.top_p,
                               "seed": p.seed}
-        if p.stop:
-            kw["stop"] = list(p.stop)
         if self.vllm_extensions and p.stop_token_ids:
             kw["extra_body"] = {"stop_token_ids": list(p.stop_token_ids)}
         if self.mode == "chat":
@@ -60,47 +84,33 @@ class OpenAIBackend(Backend):
             kw["prompt"] = list(req.prompt_token_ids) if self.send_token_ids else req.prompt_text
         return kw
 
-    @staticmethod
-    def _retryable(exc: Exception) -> bool:
-        import openai
-
-        if isinstance(exc, (openai.RateLimitError, openai.APIConnectionError, openai.APITimeoutError,
-                            openai.InternalServerError)):
-            return True
-        return isinstance(exc, openai.APIStatusError) and (exc.status_code == 429 or exc.status_code >= 500)
-
     async def _one(self, client: Any, req: GenerationRequest) -> GenerationResult:
         payload = self._payload(req)
         start = time.perf_counter()
-        for attempt in range(self.max_retries + 1):
-            try:
-                if self.mode == "chat":
-                    resp = await client.chat.completions.create(**payload)
-                    choice = resp.choices[0]
-                    text = choice.message.content or ""
-                else:
-                    resp = await client.completions.create(**payload)
-                    choice = resp.choices[0]
-                    text = choice.text or ""
-                break
-            except Exception as exc:  # noqa: BLE001 - classified below
-                if not self._retryable(exc):
-                    hint = ("; the server may not offer /v1/completions: try --openai-mode chat"
-                            if getattr(exc, "status_code", None) == 404 and self.mode != "chat" else "")
-                    raise HarnessError(f"openai backend: {self.base_url} refused the request: "
-                                       f"{exc.__class__.__name__} {getattr(exc, 'status_code', '')}".strip()
-                                       + hint) from None
-                if attempt == self.max_retries:
-                    raise HarnessError(f"openai backend: {self.base_url} failed {attempt + 1} times "
-                                       f"({exc.__class__.__name__}); completed results are kept") from None
-                delay = min(self.max_backoff_s, self.backoff_s * 2**attempt) * (0.5 + random.random() / 2)
-                await asyncio.sleep(delay)
+
+        async def attempt() -> tuple[Any, str, Any]:
+            if self.mode == "chat":
+                resp = await client.chat.completions.create(**payload)
+                return resp, resp.choices[0].message.content or "", resp.choices[0]
+            resp = await client.completions.create(**payload)
+            return resp, resp.choices[0].text or "", resp.choices[0]
+
+        try:
+            (resp, text, choice), attempts = await call_with_retries(attempt, self.policy, random.Random())
+        except GaveUp as exc:
+            if exc.failure.verdict == "retry":
+                raise HarnessError(f"openai backend: {self.base_url} failed {exc.attempts} times "
+                                   f"({exc.failure.message[:120]}); completed results are kept") from None
+            hint = ("; the server may not offer /v1/completions: try --openai-mode chat"
+                    if exc.failure.message.startswith("HTTP 404") and self.mode != "chat" else "")
+            raise HarnessError(f"openai backend: {self.base_url} refused the request: "
+                               f"{exc.failure.message[:160]}{hint}") from None
         usage = getattr(resp, "usage", None)
         n_prompt = getattr(usage, "prompt_tokens", None) or len(req.prompt_token_ids)
         n_out = getattr(usage, "completion_tokens", None) or 0
         return GenerationResult(request_id=req.request_id, text=text, num_prompt_tokens=int(n_prompt),
                                 num_output_tokens=int(n_out), finish_reason=choice.finish_reason or "stop",
-                                seconds=time.perf_counter() - start, extra={"attempts": attempt + 1})
+                                seconds=time.perf_counter() - start, extra={"attempts": attempts})
 
     async def _run_all(self, requests: Sequence[GenerationRequest], out: queue.Queue) -> None:
         from openai import AsyncOpenAI

@@ -10,19 +10,35 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from harness.backends.base import Backend, GenerationRequest, GenerationResult, SamplingParams
+from pydantic import Field
+
+from harness.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult, SamplingParams
 from harness.errors import HarnessError
 
+if TYPE_CHECKING:
+    from harness.model_loading import ResolvedModel
 
-def _greedy(params: SamplingParams) -> bool:
-    # alpaca-eval 0.6.2 quirk: do_sample=True became beam search of width 1, i.e. greedy.
-    return params.temperature <= 0.0 or params.alpaca_eval_062_beam_quirk
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+
+
+class TransformersOptions(BackendOptions):
+    batch_size: int = Field(8, ge=1, description="prompts decoded together (default 8)")
+    dtype: Dtype = Field("auto", description="model dtype (default auto: float32 on CPU)")
 
 
 class TransformersBackend(Backend):
-    name = "transformers"
+    name: ClassVar[str] = "transformers"
+    Options: ClassVar[type[BackendOptions]] = TransformersOptions
+
+    @classmethod
+    def create(cls, model: ResolvedModel, options: BackendOptions, *, tokenizer: Any = None) -> TransformersBackend:
+        from harness.model_loading import hf_kwargs
+
+        assert isinstance(options, TransformersOptions)
+        return cls(model.source, batch_size=options.batch_size, dtype=options.dtype, tokenizer=tokenizer,
+                   **hf_kwargs(model))
 
     def __init__(self, model_path: str, *, batch_size: int = 8, dtype: str = "auto", device: str | None = None,
                  revision: str | None = None, trust_remote_code: bool = False, gguf_file: str | None = None,
@@ -58,7 +74,7 @@ class TransformersBackend(Backend):
     def _generation_config(self, params: SamplingParams) -> Any:
         from transformers import GenerationConfig
 
-        greedy = _greedy(params)
+        greedy = params.greedy
         eos = list(params.stop_token_ids) or None
         cfg = GenerationConfig(
             max_new_tokens=params.max_new_tokens, do_sample=not greedy, num_beams=1,
@@ -66,8 +82,6 @@ class TransformersBackend(Backend):
             temperature=None if greedy else params.temperature, top_p=None if greedy else params.top_p,
             top_k=None,
         )
-        if params.stop:
-            cfg.stop_strings = list(params.stop)
         return cfg
 
     def _run_batch(self, batch: list[GenerationRequest]) -> list[GenerationResult]:
@@ -82,12 +96,11 @@ class TransformersBackend(Backend):
             n = len(r.prompt_token_ids)
             ids[i, width - n:] = torch.tensor(r.prompt_token_ids, dtype=torch.long)
             mask[i, width - n:] = 1
-        if not _greedy(params):
+        if not params.greedy:
             torch.manual_seed(params.seed)
-        extra: dict[str, Any] = {"tokenizer": self.tokenizer} if params.stop else {}
         with torch.inference_mode():
             out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                                      generation_config=self._generation_config(params), **extra)
+                                      generation_config=self._generation_config(params))
         elapsed = time.perf_counter() - start
         stops = set(params.stop_token_ids)
         results = []
@@ -98,16 +111,8 @@ class TransformersBackend(Backend):
                 if tok in stops:
                     finish, cut, n_out = "stop", j, j + 1  # like vLLM, the stop token is counted
                     break
-            else:
-                while new and new[-1] == self.pad_token_id and self.pad_token_id not in stops:
-                    new.pop()  # padding after an early-finished row (stop strings)
-                cut = n_out = len(new)
             tokens = new[:cut]
             text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-            if params.stop:
-                hits = [text.find(s) for s in params.stop if s in text]
-                if hits:
-                    text, finish = text[: min(hits)], "stop"
             results.append(GenerationResult(
                 request_id=r.request_id, text=text, num_prompt_tokens=len(r.prompt_token_ids),
                 num_output_tokens=n_out, finish_reason=finish, seconds=elapsed,
@@ -119,10 +124,10 @@ class TransformersBackend(Backend):
         groups: dict[SamplingParams, list[GenerationRequest]] = {}
         for r in requests:
             # Greedy output does not depend on the seed: batch those requests together.
-            key = replace(r.params, seed=0) if _greedy(r.params) else r.params
+            key = replace(r.params, seed=0) if r.params.greedy else r.params
             groups.setdefault(key, []).append(r)
         for params, reqs in groups.items():
-            if not _greedy(params):
+            if not params.greedy:
                 for r in reqs:  # one at a time, each under its own seed
                     yield from self._run_batch([r])
                 continue

@@ -13,23 +13,34 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.backends.base import Backend, GenerationRequest, GenerationResult, SamplingParams
+from pydantic import Field
+
+from harness.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult, SamplingParams
+from harness.backends.transformers_backend import Dtype
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.model_loading import ResolvedModel
+
+
+class VLLMOptions(BackendOptions):
+    dtype: Dtype = Field("auto", description="model dtype (default auto: float32 on CPU)")
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs per model replica (default 1)")
+    data_parallel_size: int = Field(1, ge=1, description="model replicas through Ray (default 1)")
 
 
 def to_vllm_sampling_params(params: SamplingParams) -> Any:
     from vllm import SamplingParams as VSP
 
-    greedy = params.temperature <= 0.0 or params.alpaca_eval_062_beam_quirk
     # alpaca-eval 0.6.2 quirk: do_sample=True meant use_beam_search with width 1, which is greedy
     # (current vLLM has no use_beam_search flag in SamplingParams).
+    greedy = params.greedy
     return VSP(
         n=1, temperature=0.0 if greedy else params.temperature, top_p=1.0 if greedy else params.top_p,
         max_tokens=params.max_new_tokens, seed=None if greedy else params.seed,
-        stop_token_ids=list(params.stop_token_ids), stop=list(params.stop) or None,
-        skip_special_tokens=True,
+        stop_token_ids=list(params.stop_token_ids), skip_special_tokens=True,
     )
 
 
@@ -63,14 +74,12 @@ class _Engine:
         rows = []
         for o, p in zip(outs, params, strict=True):
             c = o.outputs[0]
-            text = c.text
-            if not p.stop:
-                # Decode the whole output at once (as the transformers backend does): vLLM's
-                # incremental detokenizer drops an incomplete UTF-8 sequence at the very end.
-                ids = list(c.token_ids)
-                if c.finish_reason == "stop" and ids and ids[-1] in p.stop_token_ids:
-                    ids = ids[:-1]
-                text = tok.decode(ids, skip_special_tokens=True)
+            # Decode the whole output at once (as the transformers backend does): vLLM's
+            # incremental detokenizer drops an incomplete UTF-8 sequence at the very end.
+            ids = list(c.token_ids)
+            if c.finish_reason == "stop" and ids and ids[-1] in p.stop_token_ids:
+                ids = ids[:-1]
+            text = tok.decode(ids, skip_special_tokens=True)
             # Plain data, so it crosses Ray process boundaries.
             rows.append((list(o.prompt_token_ids or []), text, list(c.token_ids), c.finish_reason))
         return rows
@@ -84,7 +93,18 @@ class _Out:
 
 
 class VLLMBackend(Backend):
-    name = "vllm"
+    name: ClassVar[str] = "vllm"
+    Options: ClassVar[type[BackendOptions]] = VLLMOptions
+
+    @classmethod
+    def create(cls, model: ResolvedModel, options: BackendOptions, *, tokenizer: Any = None) -> VLLMBackend:
+        assert isinstance(options, VLLMOptions)
+        if model.gguf_file:
+            raise HarnessError(f"{model.name} is a GGUF checkpoint, which the vllm backend cannot load here; "
+                               "use --backend transformers")
+        return cls(model.source, tokenizer=model.source, revision=model.revision,
+                   trust_remote_code=model.trust_remote_code, dtype=options.dtype,
+                   tensor_parallel_size=options.tensor_parallel_size, data_parallel_size=options.data_parallel_size)
 
     def __init__(self, model_path: str, *, tokenizer: str | None = None, revision: str | None = None,
                  trust_remote_code: bool = False, dtype: str = "auto", tensor_parallel_size: int = 1,

@@ -1,9 +1,21 @@
 """The benchmark contract.
 
-A benchmark knows its items (loaded from the public source or ``--data-dir``), how an
-item becomes chat messages, and how to score the files of a finished run. Scoring reads
-only files under the run directory, so stored outputs can be re-scored without any model
-or API call.
+A benchmark class implements its :class:`~harness.benchmarks.spec.BenchmarkSpec`: it loads its
+items (public source or ``--data-dir``), turns an item into chat messages, judges the stored
+generations of a run directory (judged benchmarks) and scores a run directory's files. Scoring
+reads only files under the run directory (and the data), so stored outputs can be re-scored
+without any model or API call. Every implementation takes the same arguments, so callers never
+dispatch on signatures.
+
+``score`` returns the scores.json payload::
+
+    {"benchmark": str, "model": str,
+     "metrics": {<metric key of the spec>: float | None, ...},
+     "ci": {<key>: [low, high], ...},         # where the benchmark has one
+     "details": {...},                         # benchmark-specific (se, parse failures, ...)
+     "status": "complete" | "incomplete",
+     "incomplete": {...} | None,               # counts and the reason, when incomplete
+     "n": int}
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
+    from harness.benchmarks.spec import BenchmarkSpec
     from harness.judges.base import JudgeClient
 
 
@@ -28,9 +41,38 @@ class BenchmarkItem:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class JudgeOptions:
+    """What a ``judge`` call may be told; None means the benchmark's official choice."""
+
+    judge_model: str | None = None
+    reference_model: str | None = None  # MT-Bench: whose reference answers (FastChat: the judge's)
+    data_dir: Path | None = None
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """What a ``score`` call may be told: the data, and which judge's judgments to score."""
+
+    data_dir: Path | None = None
+    judge_model: str | None = None
+    judge_endpoint: str | None = None
+
+
 class Benchmark(ABC):
-    name: ClassVar[str]
-    needs_judge: ClassVar[bool] = False
+    spec: ClassVar[BenchmarkSpec]
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self.data_dir = Path(data_dir) if data_dir else None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def needs_judge(self) -> bool:
+        return self.spec.needs_judge
 
     @abstractmethod
     def load_items(self, data_dir: Path | None = None, limit: int | None = None) -> list[BenchmarkItem]:
@@ -45,25 +87,44 @@ class Benchmark(ABC):
         messages.append({"role": "user", "content": item.turns[turn]})
         return messages
 
-    def judge(self, run_dir: Path, client: JudgeClient, items: list[BenchmarkItem], **options: Any) -> None:
+    def judge(self, run_dir: Path, client: JudgeClient, items: list[BenchmarkItem], options: JudgeOptions) -> None:
         """Judge the generations in ``run_dir`` into its annotations file (judged benchmarks only).
 
-        Must be resumable: units already in the annotations file are not judged again.
+        Must be resumable: units already judged by the same judge on the same answer are skipped.
         """
         raise HarnessError(f"benchmark {self.name!r} is scored without a judge; run 'score' directly")
 
+    def check_judge_options(self, options: JudgeOptions) -> None:  # noqa: B027 - optional hook
+        """Raise now (before any generation) if ``options`` cannot work, e.g. missing references."""
+
     @abstractmethod
-    def score(self, run_dir: Path) -> dict[str, Any]:
-        """Compute scores from the files in ``run_dir``; calls no model or API.
+    def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
+        """Compute scores from the files in ``run_dir``; calls no model or API (see module docstring)."""
 
-        Returns the scores.json payload::
 
-            {"benchmark": str, "model": str,
-             "metrics": {<key>: float, ...},      # keys shared with the registry's published
-                                                  # scores: ae2_lc, ae2_wr, ae2_length, ah,
-                                                  # ah_length, mt_bench, gsm, gsm_length,
-                                                  # mmlu, mmlu_length
-             "ci": {<key>: [low, high], ...},     # where the benchmark has one (ah)
-             "details": {...},                    # benchmark-specific (se, parse failures, ...)
-             "n": int}
-        """
+def completeness(*, n_expected: int, n_scored: int, what: str, n_failed: int = 0, n_stale: int = 0,
+                 n_ungenerated: int = 0) -> dict[str, Any]:
+    """``status`` and ``incomplete`` fields of a score: complete when every expected unit is scored.
+
+    ``n_expected`` units (judged units, or items for unjudged benchmarks) of the run's selection;
+    ``n_scored`` of them have a usable result. Units the official tool itself drops (a judgment
+    without a verdict, an unparsable rating or answer) count as scored: the official number
+    excludes them too. Failed calls, units never judged, stale judgments and items never generated
+    make a score incomplete.
+    """
+    missing = max(n_expected - n_scored, 0)
+    if missing == 0:
+        return {"status": "complete", "incomplete": None}
+    parts = [f"{n_scored} of {n_expected} {what} scored"]
+    if n_failed:
+        parts.append(f"{n_failed} judge call(s) failed")
+    if n_ungenerated:
+        parts.append(f"{n_ungenerated} item(s) not generated")
+    not_judged = missing - n_failed - n_ungenerated
+    if n_stale and not_judged > 0:
+        parts.append(f"{min(n_stale, not_judged)} judged on answers that are no longer the current generations")
+    elif not_judged > 0:
+        parts.append(f"{not_judged} not judged")
+    return {"status": "incomplete", "incomplete": {
+        "n_expected": n_expected, "n_scored": n_scored, "n_failed": n_failed, "n_stale": n_stale,
+        "n_ungenerated": n_ungenerated, "reason": "; ".join(parts)}}

@@ -12,6 +12,7 @@ commands never import torch, vllm or trl.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -23,6 +24,7 @@ from harness.errors import HarnessError, did_you_mean
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("harness.cli.models", "List and show released models in the registry."),
+    "benchmarks": ("harness.cli.benchmarks", "List and show the benchmarks (items, judge, metrics, data)."),
     "trainers": ("harness.cli.trainers", "List preference-optimization methods and their hyperparameters."),
     "table": ("harness.cli.table", "Render published (and reproduced) comparison tables."),
     "generate": ("harness.cli.generate", "Decode a model on a benchmark into the generation store."),
@@ -73,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, BrokenPipeError):  # e.g. `simpo-harness models list | head`
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
             return 1
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            print(f"simpo-harness {name}: error: disk full while writing {exc.filename or 'results'}; completed work "
+                  "is kept, free space and rerun", file=sys.stderr)
+            return 2
         if exc.filename is None:
             raise
         # a path the user gave that cannot be read or written (a directory, a missing parent, ...)

@@ -32,9 +32,11 @@ class JudgeRequest:
     def to_openai_messages(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
 
-    def cache_key(self) -> str:
-        """sha256 of the full canonical request: same request, same key, never re-paid."""
-        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+    def cache_key(self, endpoint: str | None = None) -> str:
+        """sha256 of the full canonical request and the endpoint it goes to: the same request to the
+        same endpoint is never re-paid, and another endpoint (a proxy under the same model name,
+        another server) never reuses its answers. The API key is never part of it."""
+        payload = json.dumps({**asdict(self), "endpoint": endpoint}, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -51,6 +53,12 @@ class JudgeResponse:
 
 
 class JudgeClient(ABC):
+    """``endpoint``: where the requests go (a base URL, or a stable label such as
+    ``embedded:<model>`` for a server the harness starts on a random port). Judgments record it,
+    and the judge of a score is its model *and* its endpoint."""
+
+    endpoint: str = "unknown"
+
     @abstractmethod
     def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
         """Answer every request (cache first, then the endpoint), in request order."""

@@ -3,12 +3,12 @@
 - Any endpoint speaking chat completions (OpenAI, Azure's OpenAI-compatible route, ``vllm serve``,
   :mod:`harness.judges.local_server`) through ``openai.AsyncOpenAI``; the package's own retries are
   off (``max_retries=0``) so the policy below is the only one.
-- Retries with exponential backoff and jitter on 429, 5xx, 408/409, timeouts, connection errors and
-  malformed bodies; ``Retry-After`` is honoured when larger. 401/403 stop the run with a
-  HarnessError; other 4xx fail that request only (``JudgeResponse.error``), never cached.
-- Cache: sqlite in WAL mode keyed by ``JudgeRequest.cache_key()`` (sha256 of the full request);
-  every answer is committed the moment it arrives, so a killed run loses nothing and no paid call
-  is repeated. The API key is not part of a request, so it never reaches the cache.
+- Retries follow :mod:`harness.retry` (the policy shared with the openai decoding backend): 429,
+  5xx, 408/409, timeouts, connection errors and malformed bodies, with backoff; 401/403 stop the
+  run with a HarnessError; other 4xx fail that request only (``JudgeResponse.error``), never cached.
+- Cache: sqlite in WAL mode keyed by ``JudgeRequest.cache_key(endpoint)`` (sha256 of the full
+  request and the endpoint it goes to); every answer is committed the moment it arrives, so a
+  killed run loses nothing and no paid call is repeated. The API key is never part of it.
 - API key: read from the environment variable named in the config (default ``OPENAI_API_KEY``);
   it is never stored in the config, never printed, and redacted from every error message.
 - Cost: USD per million tokens (input, output) from ``PRICES_PER_MTOK`` (OpenAI list prices as of
@@ -18,12 +18,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.errors import HarnessError
 from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
 from harness.judges.progress import JudgeProgress
+from harness.retry import GaveUp, MalformedResponse, RetryPolicy, call_with_retries
+from harness.store.jsonl import disk_full_error
+from harness.store.judgments import OPENAI_ENDPOINT
 
 # USD per 1M tokens: (input, output). Longest matching prefix wins.
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
@@ -63,6 +67,9 @@ class JudgeClientConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     base_url: str | None = None  # None: api.openai.com
+    # The judge's endpoint as recorded in judgments and cache keys; default: the base URL. A
+    # server the harness starts on a random port gets a stable label (``embedded:<model>``).
+    endpoint_label: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = Field(16, ge=1, le=1024)
     max_retries: int = Field(8, ge=0)
@@ -90,14 +97,31 @@ class RunUsage:
         return asdict(self)
 
 
+def _is_disk_full(exc: BaseException) -> bool:
+    return "disk is full" in str(exc) or "disk I/O error" in str(exc) or getattr(exc, "errno", None) == 28
+
+
+@contextlib.contextmanager
+def _sqlite_errors(path: Path, opening: bool = False) -> Iterator[None]:
+    """A full disk is one clear line; a broken file is named as such (never a traceback)."""
+    try:
+        yield
+    except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
+        if _is_disk_full(exc):
+            raise disk_full_error(path) from None
+        if opening or isinstance(exc, sqlite3.DatabaseError):
+            raise HarnessError(f"judge cache {path} is not a usable sqlite database ({exc})") from None
+        raise
+
+
 class JudgeCache:
     """sqlite (WAL) store of judge answers, keyed by the request's sha256; insert-only."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        try:
+        with _sqlite_errors(self.path, opening=True):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -106,20 +130,18 @@ class JudgeCache:
                 " response TEXT NOT NULL, created_utc TEXT NOT NULL)"
             )
             self._db.commit()
-        except sqlite3.DatabaseError as exc:
-            raise HarnessError(f"judge cache {self.path} is not a usable sqlite database ({exc})") from None
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with self._lock:
+        with self._lock, _sqlite_errors(self.path):
             row = self._db.execute("SELECT response FROM judge_calls WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def put(self, request: JudgeRequest, response: dict[str, Any], key: str | None = None) -> None:
+    def put(self, request: JudgeRequest, response: dict[str, Any], key: str) -> None:
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with self._lock:
+        with self._lock, _sqlite_errors(self.path):
             self._db.execute(
                 "INSERT OR IGNORE INTO judge_calls VALUES (?, ?, ?, ?, ?)",
-                (key or request.cache_key(), request.model, json.dumps(asdict(request), ensure_ascii=False),
+                (key, request.model, json.dumps(asdict(request), ensure_ascii=False),
                  json.dumps(response, ensure_ascii=False), created),
             )
             self._db.commit()
@@ -133,12 +155,6 @@ class JudgeCache:
             self._db.close()
 
 
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 class OpenAIJudgeClient(JudgeClient):
     def __init__(self, config: JudgeClientConfig | None = None, **overrides: Any) -> None:
         self.config = config or JudgeClientConfig(**overrides)
@@ -149,6 +165,8 @@ class OpenAIJudgeClient(JudgeClient):
                 "(keys are read from the environment only), or pass --judge-base-url for a local server"
             )
         self.__key = key or "EMPTY"  # local OpenAI-compatible servers accept any key
+        self.endpoint = self.config.endpoint_label or self.config.base_url or OPENAI_ENDPOINT
+        self.policy = RetryPolicy(self.config.max_retries, self.config.backoff_initial_s, self.config.backoff_max_s)
         self.cache = JudgeCache(self.config.cache_path) if self.config.cache_path else None
         self.usage = RunUsage()
         self._rng = random.Random(self.config.jitter_seed)
@@ -170,7 +188,7 @@ class OpenAIJudgeClient(JudgeClient):
         if self.progress is not None:
             self.progress.submit(len(requests))
         for i, req in enumerate(requests):
-            key = req.cache_key()
+            key = req.cache_key(self.endpoint)
             hit = self.cache.get(key) if self.cache is not None else None
             if hit is not None:
                 results[i] = _response_from_dict(hit, cached=True)
@@ -213,44 +231,25 @@ class OpenAIJudgeClient(JudgeClient):
             await client.close()
 
     async def _call_with_retries(self, client: Any, req: JudgeRequest) -> JudgeResponse:
-        import openai
+        kwargs = request_body(req)
 
-        c = self.config
-        kwargs: dict[str, Any] = {"model": req.model, "messages": req.to_openai_messages(),
-                                  "temperature": req.temperature, "max_tokens": req.max_tokens}
-        if req.logprobs:
-            kwargs["logprobs"] = True
-            if req.top_logprobs is not None:
-                kwargs["top_logprobs"] = req.top_logprobs
-        if req.seed is not None:
-            kwargs["seed"] = req.seed
-        last = ""
-        for attempt in range(c.max_retries + 1):
-            try:
-                raw = await client.chat.completions.create(**kwargs)
-                return self._account(req, _parse_completion(raw))
-            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise HarnessError(f"judge endpoint refused the API key from ${c.api_key_env}: "
-                                   f"{self._redact(_short(exc))}") from None
-            except openai.APIStatusError as exc:
-                if exc.status_code in (408, 409, 429) or exc.status_code >= 500:
-                    last = f"HTTP {exc.status_code}: {_short(exc)}"
-                    retry_after = _retry_after(exc)
-                else:
-                    self.usage.failures += 1
-                    return JudgeResponse(content=None, error=self._redact(f"HTTP {exc.status_code}: {_short(exc)}"))
-            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-                last, retry_after = f"{type(exc).__name__}: {_short(exc)}", None
-            except (_Retryable, openai.APIResponseValidationError, json.JSONDecodeError, ValueError, KeyError,
-                    TypeError, AttributeError) as exc:
-                last, retry_after = f"malformed response: {_short(exc)}", getattr(exc, "retry_after", None)
-            if attempt < c.max_retries:
-                self.usage.retries += 1
-                cap = min(c.backoff_max_s, c.backoff_initial_s * 2**attempt)
-                delay = cap / 2 + self._rng.uniform(0, cap / 2)  # "equal jitter"
-                await asyncio.sleep(max(delay, min(retry_after or 0.0, c.backoff_max_s)))
-        self.usage.failures += 1
-        return JudgeResponse(content=None, error=self._redact(f"gave up after {c.max_retries + 1} attempts; last: {last}"))
+        def retried(_: Any) -> None:
+            self.usage.retries += 1
+
+        async def attempt() -> JudgeResponse:  # a malformed body is retried like a failed call
+            return _parse_completion(await client.chat.completions.create(**kwargs))
+
+        try:
+            resp, _ = await call_with_retries(attempt, self.policy, self._rng, on_retry=retried)
+            return self._account(req, resp)
+        except GaveUp as exc:
+            if exc.failure.verdict == "auth":
+                raise HarnessError(f"judge endpoint refused the API key from ${self.config.api_key_env}: "
+                                   f"{self._redact(exc.failure.message)}") from None
+            self.usage.failures += 1
+            what = exc.failure.message if exc.failure.verdict == "final" else \
+                f"gave up after {exc.attempts} attempts; last: {exc.failure.message}"
+            return JudgeResponse(content=None, error=self._redact(what))
 
     def _account(self, req: JudgeRequest, resp: JudgeResponse) -> JudgeResponse:
         self.usage.calls += 1
@@ -269,13 +268,28 @@ class OpenAIJudgeClient(JudgeClient):
         return resp
 
 
+def request_body(req: JudgeRequest) -> dict[str, Any]:
+    """The chat.completions body of a judge request (what the normal and the batch client send)."""
+    body: dict[str, Any] = {"model": req.model, "messages": req.to_openai_messages(),
+                            "temperature": req.temperature, "max_tokens": req.max_tokens}
+    if req.logprobs:
+        body["logprobs"] = True
+        if req.top_logprobs is not None:
+            body["top_logprobs"] = req.top_logprobs
+    if req.seed is not None:
+        body["seed"] = req.seed
+    return body
+
+
 def _parse_completion(raw: Any) -> JudgeResponse:
+    """A successful chat completion (the ``openai`` object) as a JudgeResponse; malformed bodies raise
+    :class:`harness.retry.MalformedResponse` (retried)."""
     if isinstance(raw, (str, bytes)) or not getattr(raw, "choices", None):
-        raise _Retryable("no choices in the response body")
+        raise MalformedResponse("no choices in the response body")
     choice = raw.choices[0]
     content = choice.message.content if choice.message is not None else None
     if content is None:
-        raise _Retryable("choice without message content")
+        raise MalformedResponse("choice without message content")
     top = None
     if choice.logprobs is not None and choice.logprobs.content:
         top = [[{"token": t.token, "logprob": float(t.logprob)} for t in pos.top_logprobs] for pos in choice.logprobs.content]
@@ -299,18 +313,6 @@ def _response_from_dict(d: dict[str, Any], cached: bool) -> JudgeResponse:
     extra["cost_usd"] = 0.0  # already paid in an earlier run
     return JudgeResponse(content=d["content"], top_logprobs=d.get("top_logprobs"), prompt_tokens=d.get("prompt_tokens", 0),
                          completion_tokens=d.get("completion_tokens", 0), cached=cached, extra=extra)
-
-
-def _retry_after(exc: Any) -> float | None:
-    try:
-        value = exc.response.headers.get("retry-after")
-        return float(value) if value is not None else None
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
-def _short(exc: BaseException) -> str:
-    return str(exc).replace("\n", " ")[:300]
 
 
 def _run_coroutine(coro: Any) -> Any:

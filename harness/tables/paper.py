@@ -1,8 +1,10 @@
 """Rows and columns for the SimPO README's tables and for arbitrary sets of checkpoints.
 
-Published numbers come from the registry. With a results directory, every metric column
-gains "(repro)" and delta columns (and a 95% CI column where scores.json has ``ci``), read
-from ``<results>/<safe_name(model)>/<benchmark>/scores.json``.
+Published numbers come from the registry; column headers and digits from the benchmark specs;
+the paper tables' layouts from ``papers.yaml``. With a results directory, every metric column
+gains "(repro)" and delta columns (and a 95% CI column where scores.json has ``ci``), read from
+``<results>/<safe_name(model)>/<benchmark>/scores.json``. A reproduced number whose score is
+incomplete prints with a ``*`` and a footnote saying why.
 """
 
 from __future__ import annotations
@@ -10,37 +12,54 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.registry.models import METRIC_BENCHMARK, METRIC_KEYS, ModelConfig, Registry
-from harness.results import RunDir
+from harness.registry.models import ModelConfig, Registry
+from harness.store.layout import RunDir
 from harness.tables.render import Column
 
-METRIC_COLUMNS: dict[str, Column] = {
-    "ae2_lc": Column("ae2_lc", "AE2 LC", 1),
-    "ae2_wr": Column("ae2_wr", "AE2 WR", 1),
-    "ae2_length": Column("ae2_length", "AE2 Length", 0),
-    "ah": Column("ah", "AH", 1),
-    "ah_length": Column("ah_length", "AH Length", 0),
-    "mt_bench": Column("mt_bench", "MT-Bench", 2),
-    "gsm": Column("gsm", "GSM", 1),
-    "gsm_length": Column("gsm_length", "GSM Length", 0),
-    "mmlu": Column("mmlu", "MMLU", 1),
-    "mmlu_length": Column("mmlu_length", "MMLU Length", 0),
-}
-# The seed README's column layout per table.
-PAPER_COLUMNS: dict[str, list[Column]] = {
-    "gemma": [Column("hf_repo", "Model")] + [METRIC_COLUMNS[k] for k in (
-        "ae2_lc", "ae2_wr", "ae2_length", "ah", "ah_length", "gsm", "gsm_length", "mmlu", "mmlu_length")],
-    "v0.2": [Column("label", "Model"), Column("hf_repo", "Checkpoint")]
-    + [METRIC_COLUMNS[k] for k in ("ae2_lc", "ae2_wr", "ah")],
-    "v0.1": [Column("label", "Model"), Column("hf_repo", "Checkpoint")]
-    + [METRIC_COLUMNS[k] for k in ("ae2_lc", "ae2_wr", "ah")],
-}
-PAPERS = tuple(PAPER_COLUMNS)
 _LOOKUP = "_lookup"  # row key: the names under which results may be stored
+FLAG = "*"
+
+
+def metric_columns() -> dict[str, Column]:
+    """metric key -> its column, in benchmark-registry order (tables' benchmarks only)."""
+    from harness.benchmarks import metric_specs
+
+    return {key: Column(key, m.label, m.digits) for key, (spec, m) in metric_specs().items() if spec.in_tables}
+
+
+def metric_benchmarks() -> dict[str, str]:
+    """metric key -> the benchmark whose scores.json holds it."""
+    from harness.benchmarks import metric_specs
+
+    return {key: spec.name for key, (spec, _) in metric_specs().items() if spec.in_tables}
+
+
+@cache
+def paper_layouts() -> dict[str, list[Column]]:
+    """The column layout of each SimPO README table (``papers.yaml``)."""
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).with_name("papers.yaml")).read_text(encoding="utf-8"))
+    metrics = metric_columns()
+    layouts: dict[str, list[Column]] = {}
+    for paper, entries in raw.items():
+        cols = []
+        for entry in entries:
+            if isinstance(entry, dict):
+                (key, header), = entry.items()
+                cols.append(Column(key, header))
+            elif entry in metrics:
+                cols.append(metrics[entry])
+            else:
+                raise HarnessError(f"papers.yaml: table {paper}: {entry!r} is no benchmark's metric")
+        layouts[str(paper)] = cols
+    return layouts
 
 
 def _row(cfg: ModelConfig) -> dict[str, Any]:
@@ -55,9 +74,10 @@ def _row(cfg: ModelConfig) -> dict[str, Any]:
 
 def paper_table(registry: Registry, paper: str) -> tuple[list[dict[str, Any]], list[Column]]:
     """The rows (registry order = the README's order) and columns of one published table."""
-    if paper not in PAPER_COLUMNS:
-        raise HarnessError(f"unknown paper table {paper!r}; choose one of {', '.join(PAPERS)}")
-    return [_row(cfg) for cfg in registry.filter(table=paper)], list(PAPER_COLUMNS[paper])
+    layouts = paper_layouts()
+    if paper not in layouts:
+        raise HarnessError(f"unknown paper table {paper!r}; choose one of {', '.join(layouts)}")
+    return [_row(cfg) for cfg in registry.filter(table=paper)], list(layouts[paper])
 
 
 def models_table(
@@ -79,39 +99,57 @@ def models_table(
             registry.get(name)  # raises the did-you-mean error
     columns = [Column("name", "Model"), Column("setting", "Setting"), Column("method", "Method"),
                Column("table", "Published in")]
-    metric_cols = [METRIC_COLUMNS[k] for k in METRIC_KEYS if any(r.get(k) is not None for r in rows)]
+    metrics = metric_columns()
+    wanted = {k for r in rows for k in metrics if r.get(k) is not None}
     if results_dir is not None:  # reproduced-only metrics still need their column
-        found = {k for row in rows for k in read_reproduced(results_dir, row[_LOOKUP])[0]}
-        metric_cols = [METRIC_COLUMNS[k] for k in METRIC_KEYS if k in found or METRIC_COLUMNS[k] in metric_cols]
-    return rows, columns + metric_cols
+        wanted |= {k for row in rows for k in read_reproduced(results_dir, row[_LOOKUP]).metrics}
+    return rows, columns + [col for key, col in metrics.items() if key in wanted]
 
 
 def _has_results(results_dir: Path, name: str) -> bool:
-    return any(RunDir(results_dir, name, b).scores.is_file() for b in set(METRIC_BENCHMARK.values()))
+    return any(RunDir(results_dir, name, b).scores.is_file() for b in set(metric_benchmarks().values()))
 
 
-def read_reproduced(results_dir: Path, names: Sequence[str]) -> tuple[dict[str, float], dict[str, list[float]]]:
-    """Metrics and CIs from the first of ``names`` that has a scores.json, per benchmark."""
-    metrics: dict[str, float] = {}
-    cis: dict[str, list[float]] = {}
-    for benchmark in dict.fromkeys(METRIC_BENCHMARK.values()):
+@dataclass
+class Reproduced:
+    """What one model's scores.json files give a table: metrics, CIs, and why a metric is flagged."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    cis: dict[str, list[float]] = field(default_factory=dict)
+    flags: dict[str, str] = field(default_factory=dict)  # metric key -> footnote (incomplete, ...)
+
+
+def read_reproduced(results_dir: Path, names: Sequence[str]) -> Reproduced:
+    """Metrics, CIs and flags from the first of ``names`` that has a scores.json, per benchmark."""
+    out = Reproduced()
+    by_benchmark: dict[str, list[str]] = {}
+    for key, bench in metric_benchmarks().items():
+        by_benchmark.setdefault(bench, []).append(key)
+    for benchmark, keys in by_benchmark.items():
         for name in names:
             path = RunDir(results_dir, name, benchmark).scores
-            if not path.is_file():
-                continue
-            payload = _load_scores(path)
-            keys = [k for k, b in METRIC_BENCHMARK.items() if b == benchmark]
-            for key in keys:
-                value = payload.get("metrics", {}).get(key)
-                if _is_number(value):
-                    metrics[key] = float(value)
-                elif value is not None and not isinstance(value, float):  # None / NaN: not measured
-                    raise HarnessError(f"{path}: metrics.{key} must be a number, got {value!r}")
-                ci = payload.get("ci", {}).get(key)
-                if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_is_number(v) for v in ci):
-                    cis[key] = [float(ci[0]), float(ci[1])]
-            break
-    return metrics, cis
+            if path.is_file():
+                _read_one(path, keys, out)
+                break
+    return out
+
+
+def _read_one(path: Path, keys: list[str], out: Reproduced) -> None:
+    payload = _load_scores(path)
+    incomplete = payload.get("incomplete") if payload.get("status") == "incomplete" else None
+    for key in keys:
+        value = payload.get("metrics", {}).get(key)
+        if _is_number(value):
+            out.metrics[key] = float(value)
+            if incomplete:
+                reason = incomplete.get("reason") if isinstance(incomplete, dict) else str(incomplete)
+                out.flags[key] = f"{FLAG} {payload.get('model', path.parent.parent.name)} " \
+                                 f"{payload.get('benchmark', '')}: incomplete ({reason})"
+        elif value is not None and not isinstance(value, float):  # None / NaN: not measured
+            raise HarnessError(f"{path}: metrics.{key} must be a number, got {value!r}")
+        ci = payload.get("ci", {}).get(key)
+        if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_is_number(v) for v in ci):
+            out.cis[key] = [float(ci[0]), float(ci[1])]
 
 
 def _is_number(value: Any) -> bool:
@@ -131,28 +169,41 @@ def _load_scores(path: Path) -> dict[str, Any]:
 def add_reproduced(
     rows: list[dict[str, Any]], columns: list[Column], results_dir: Path
 ) -> tuple[list[dict[str, Any]], list[Column]]:
-    """Add "(repro)", delta and CI columns after each metric column; empty ones are dropped."""
+    """Add "(repro)", delta and CI columns after each metric column; empty ones are dropped.
+
+    A flagged (incomplete) value keeps its number and gets ``<key>_repro_flag`` = ``*``; the
+    reasons are collected in :func:`footnotes`.
+    """
     if not Path(results_dir).is_dir():
         raise HarnessError(f"results directory not found: {results_dir}")
     new_rows = []
     for row in rows:
-        metrics, cis = read_reproduced(Path(results_dir), row[_LOOKUP])
+        rep = read_reproduced(Path(results_dir), row[_LOOKUP])
         extra: dict[str, Any] = {}
-        for key, value in metrics.items():
+        for key, value in rep.metrics.items():
             extra[f"{key}_repro"] = value
             if row.get(key) is not None:
                 extra[f"{key}_delta"] = value - row[key]
-        for key, ci in cis.items():
+            if key in rep.flags:
+                extra[f"{key}_repro_flag"] = FLAG
+                extra.setdefault("_footnotes", []).append(rep.flags[key])
+        for key, ci in rep.cis.items():
             extra[f"{key}_ci"] = ci
         new_rows.append({**row, **extra})
     new_columns: list[Column] = []
+    metrics = metric_columns()
     for col in columns:
         new_columns.append(col)
-        if col.key not in METRIC_COLUMNS:
+        if col.key not in metrics:
             continue
         for suffix, header, signed in (("repro", f"{col.header} (repro)", False), ("ci", f"{col.header} 95% CI", False),
                                        ("delta", f"Δ {col.header}", True)):
             key = f"{col.key}_{suffix}"
             if any(r.get(key) is not None for r in new_rows):
-                new_columns.append(Column(key, header, col.digits, signed))
+                new_columns.append(Column(key, header, col.digits, signed, flag_key=f"{key}_flag"))
     return new_rows, new_columns
+
+
+def footnotes(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The distinct footnotes of flagged cells, in row order."""
+    return list(dict.fromkeys(n for r in rows for n in r.get("_footnotes", [])))

@@ -19,13 +19,15 @@ class Column:
     """One column: ``key`` into each row, a header, and how to print numbers.
 
     ``digits`` None means text; otherwise numbers print with that many decimals
-    (``signed`` adds a leading +). A two-number list or tuple prints as ``[low, high]``.
+    (``signed`` adds a leading +). A two-number list or tuple prints as ``[low, high]``. A row
+    holding ``flag_key`` (e.g. ``*`` for an incomplete score) prints it after the value.
     """
 
     key: str
     header: str
     digits: int | None = None
     signed: bool = False
+    flag_key: str | None = None
 
     @property
     def numeric(self) -> bool:
@@ -46,12 +48,23 @@ def format_cell(value: Any, column: Column) -> str | None:
     return f"{number:{sign}.{column.digits}f}"
 
 
+def _cell(row: dict[str, Any], col: Column) -> str | None:
+    text = format_cell(row.get(col.key), col)
+    flag = row.get(col.flag_key) if col.flag_key else None
+    return f"{text}{flag}" if text is not None and flag else text
+
+
 def cells(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> list[list[str | None]]:
-    return [[format_cell(row.get(col.key), col) for col in columns] for row in rows]
+    return [[_cell(row, col) for col in columns] for row in rows]
 
 
-def render(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: str = "markdown") -> str:
-    """Render ``rows`` as ``fmt`` (markdown, csv or latex); the result ends with a newline."""
+def render(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: str = "markdown",
+           notes: Sequence[str] = ()) -> str:
+    """Render ``rows`` as ``fmt`` (markdown, csv or latex); the result ends with a newline.
+
+    ``notes`` (footnotes of flagged cells, each starting with its flag) follow a markdown or LaTeX
+    table; CSV stays plain rows (a caller adds a notes column where it wants them there).
+    """
     if fmt not in FORMATS:
         raise HarnessError(f"unknown table format {fmt!r}; choose one of {', '.join(FORMATS)}")
     body = [[c if c is not None else MISSING[fmt] for c in row] for row in cells(rows, columns)]
@@ -59,8 +72,8 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: str =
     if fmt == "csv":
         return _csv(headers, body)
     if fmt == "latex":
-        return _latex(headers, body, columns)
-    return _markdown(headers, body, columns)
+        return _latex(headers, body, columns) + "".join(f"\\par\\footnotesize {latex_escape(n)}\n" for n in notes)
+    return _markdown(headers, body, columns) + ("\n" + "\n".join(notes) + "\n" if notes else "")
 
 
 def _markdown(headers: list[str], body: list[list[str]], columns: Sequence[Column]) -> str:

@@ -7,8 +7,9 @@ in places (no ``| trim`` for Llama-3 on AlpacaEval, an empty system turn and ``"
 zephyr-style Mistral-Base, a different Mistral-Instruct template on Arena-Hard, and a Mistral-Base
 Arena-Hard file whose newlines are literal backslash-n text outside the Jinja tags, which a
 template read from that file renders verbatim); those live in
-``<benchmark>.<template>.jinja`` and are selected with ``authors_exact=True``. Golden tests check
-them byte for byte against the authors' files.
+``<benchmark>.<template>.jinja`` (each benchmark's spec lists its variants and their BOS policy in
+``authors_templates``) and are selected with ``authors_exact=True``. Golden tests check them byte
+for byte against the authors' files.
 
 Rendering goes to token ids with ``add_special_tokens=False``; a template that has no BOS in its
 text gets the tokenizer's BOS prepended, and :func:`check_single_bos` raises when the ids do
@@ -30,6 +31,13 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 BosPolicy = Literal["template", "prepend", "none"]
 
 
+def authors_variants() -> dict[tuple[str, str], BosPolicy]:
+    """(benchmark, template id) -> BOS policy of the SimPO authors' variant, from the benchmark specs."""
+    from harness.benchmarks import all_specs
+
+    return {(spec.name, tid): policy for spec in all_specs() for tid, policy in spec.authors_templates.items()}
+
+
 @dataclass(frozen=True)
 class _Spec:
     bos_policy: BosPolicy  # template: BOS is in the text; prepend: add the tokenizer's; none: no BOS
@@ -47,30 +55,12 @@ SPECS: dict[str, _Spec] = {
     "chatml": _Spec("none", "<|im_start|>", "<|im_end|>"),
 }
 
-# Authors' variants: (benchmark, template id) -> BOS policy of that variant.
-AUTHORS_VARIANTS: dict[tuple[str, str], BosPolicy] = {
-    ("alpaca_eval", "llama3"): "template",
-    ("alpaca_eval", "llama3-nobos"): "prepend",
-    ("alpaca_eval", "mistral-instruct"): "prepend",
-    ("alpaca_eval", "mistral-base"): "template",
-    ("arena_hard", "mistral-instruct"): "prepend",
-    ("arena_hard", "mistral-base"): "prepend",
-}
+@cache
+def pinned_sha256() -> dict[str, str]:
+    """file name -> pinned sha256, from ``PINNED.sha256`` beside the templates (sha256sum format)."""
+    lines = (TEMPLATE_DIR / "PINNED.sha256").read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (ln.split() for ln in lines if ln.strip() and not ln.startswith("#"))}
 
-PINNED_SHA256: dict[str, str] = {
-    "alpaca_eval.llama3-nobos.jinja": "1fe757d681955bfee06a3bfd5e7b7a39a9366afa81b2dd465b8be2e4098c81e3",
-    "alpaca_eval.llama3.jinja": "b1aaa2c290a1908abb26764f0695b51ced920c6f9f0b0fda2230356738b94556",
-    "alpaca_eval.mistral-base.jinja": "cb70af96da72093dea0697a8d82b06c395c266df3c454ded98cf36872e79aa99",
-    "alpaca_eval.mistral-instruct.jinja": "7d524bc14390536d023762ab361d5429320c73313af169c9c463cef02763481a",
-    "arena_hard.mistral-base.jinja": "127d259122c4581373908a79d46bb3d3b517003b5df725e571e02c87c9058d08",
-    "arena_hard.mistral-instruct.jinja": "f28d155608a1d02ff61914405ca0c4acf726b51e1c6acc7fab175df1ea2e6354",
-    "chatml.jinja": "de9cde7d1b0ca0cc87459a6673e0d12fb89c070bdb24e4a30b6e4d187b226221",
-    "gemma2.jinja": "1e51d5c0fec2f83da1953fb850b7b532b7da02d0dc35f9201e671e0b9a35a123",
-    "llama3-nobos.jinja": "57dfe37a492d795062be8f0cb879a975eae1efb7e72fb052ab9e6857029caea7",
-    "llama3.jinja": "ba03a121d097859c7b5b9cd03af99aafe95275210d2876f642ad9929a150f122",
-    "mistral-base.jinja": "66291cf0045c2425a3a667cf3cbb7af2b11f09e025c02f97245323ab79119362",
-    "mistral-instruct.jinja": "26a59556925c987317ce5291811ba3b7f32ec4c647c400c6cc7e3a9993007ba7",
-}
 
 TEMPLATE_IDS: tuple[str, ...] = tuple(SPECS)
 
@@ -161,7 +151,7 @@ def _read_pinned(filename: str) -> tuple[str, str]:
     path = TEMPLATE_DIR / filename
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if PINNED_SHA256.get(filename) != digest:
+    if pinned_sha256().get(filename) != digest:
         raise HarnessError(f"template file {path} does not match its pinned sha256 (was it edited?)")
     return data.decode("utf-8"), digest
 
@@ -183,10 +173,10 @@ def get_template(template_id: str, *, benchmark: str | None = None, authors_exac
     if template_id not in SPECS:
         raise did_you_mean(template_id, SPECS, what="template")
     spec = SPECS[template_id]
-    if authors_exact and benchmark and (benchmark, template_id) in AUTHORS_VARIANTS:
+    variants = authors_variants() if authors_exact and benchmark else {}
+    if (benchmark, template_id) in variants:
         name = f"{benchmark}.{template_id}"
         source, digest = _read_pinned(f"{name}.jinja")
-        return ChatTemplate(name, source, digest, AUTHORS_VARIANTS[(benchmark, template_id)],
-                            spec.bos_token, spec.eos_token)
+        return ChatTemplate(name, source, digest, variants[(benchmark, template_id)], spec.bos_token, spec.eos_token)
     source, digest = _read_pinned(f"{template_id}.jinja")
     return ChatTemplate(template_id, source, digest, spec.bos_policy, spec.bos_token, spec.eos_token)

@@ -7,8 +7,9 @@ import random
 
 import pytest
 
-from harness.benchmarks import get_benchmark_class
-from harness.benchmarks.gsm8k_lmeval import (
+from harness.benchmarks import get_spec
+from harness.benchmarks.base import ScoreOptions
+from harness.benchmarks.gsm8k_lmeval.benchmark import (
     FALLBACK,
     FLEXIBLE_REGEX,
     STRICT_REGEX,
@@ -21,8 +22,8 @@ from harness.benchmarks.gsm8k_lmeval import (
     truncate_at_stop,
 )
 from harness.errors import HarnessError
-from harness.jsonl import append_jsonl
-from harness.results import RunDir
+from harness.store.jsonl import append_jsonl
+from harness.store.layout import RunDir
 from tests.benchmarks.zeroeval.test_data import write_jsonl
 
 TRAIN = [{"question": f"train q{i}?", "answer": f"step {i}\n#### {i}"} for i in range(12)]
@@ -41,7 +42,7 @@ def data_dir(tmp_path):
 
 
 def test_registry():
-    assert get_benchmark_class("gsm8k_lmeval") is GSM8KLmEval
+    assert get_spec("gsm8k_lmeval").load_class() is GSM8KLmEval
 
 
 def test_prompt_format_exact():
@@ -108,7 +109,7 @@ def test_score(tmp_path, data_dir):
     append_jsonl(run.generations, [{"key": f"k{i}", "item_id": k, "turn": 0, "sample_index": 0, "model": "m",
                                     "output": v, "run_config": "c"} for i, (k, v) in enumerate(outs.items())])
     (run.path / "generation_manifest.json").write_text(json.dumps({"run_config": "c", "limit": None}))
-    payload = GSM8KLmEval().score(run.path, data_dir)
+    payload = GSM8KLmEval().score(run.path, ScoreOptions(data_dir=data_dir))
     assert payload["metrics"]["gsm"] == pytest.approx(100 / 3)
     assert payload["metrics"]["gsm_flexible_extract"] == pytest.approx(200 / 3)
     d = payload["details"]
@@ -129,7 +130,7 @@ def test_end_to_end_tiny_model(tmp_path, data_dir):
                "--results-dir", str(results), "--limit", "2", "--no-progress"])
     assert rc == 0
     (run_dir,) = [p for p in results.glob("*/gsm8k_lmeval") if p.is_dir()]
-    payload = GSM8KLmEval().score(run_dir, data_dir)
+    payload = GSM8KLmEval().score(run_dir, ScoreOptions(data_dir=data_dir))
     assert payload["n"] == 2 and payload["details"]["n_missing"] == 0
     assert 0.0 <= payload["metrics"]["gsm"] <= 100.0
     gens = [json.loads(line) for line in (run_dir / "generations.jsonl").read_text().splitlines()]

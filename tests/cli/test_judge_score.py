@@ -11,9 +11,9 @@ import pytest
 from harness.benchmarks.alpaca_eval import data as ae_data
 from harness.benchmarks.alpaca_eval import protocol
 from harness.cli import main
-from harness.jsonl import append_jsonl, read_jsonl
 from harness.judges.local_server import LocalJudgeServer, scripted_logprob_responder
-from harness.results import RunDir
+from harness.store.jsonl import append_jsonl, read_jsonl
+from harness.store.layout import RunDir
 
 P_M = 0.3  # the scripted judge always gives P(slot m) = 0.3
 MODEL = "tiny-test-model"
@@ -39,7 +39,7 @@ def run(tmp_path, ae_dir):
 
 def _judge(run_dir, ae_dir, url, *extra):
     return main(["judge", "--model", MODEL, "--benchmark", "alpaca_eval", "--judge-base-url", url,
-                 "--results-dir", str(run_dir.root), "--data-dir", str(ae_dir), "--concurrency", "4", *extra])
+                 "--results-dir", str(run_dir.root), "--data-dir", str(ae_dir), "--judge-concurrency", "4", *extra])
 
 
 def test_judge_then_score_end_to_end_and_rerun_is_free(run, ae_dir, capsys):
@@ -110,7 +110,7 @@ def test_failed_calls_are_nan_and_retried_next_run(run, ae_dir):
     from harness.judges.local_server import Faults
 
     with LocalJudgeServer(scripted_logprob_responder({"m": -1.0, "M": -0.5}), faults=Faults(rate_500=1.0)) as srv:
-        assert _judge(run_dir, ae_dir, srv.base_url, "--max-retries", "0") == 1  # incomplete: non-zero
+        assert _judge(run_dir, ae_dir, srv.base_url, "--judge-max-retries", "0") == 1  # incomplete: non-zero
     rows = list(read_jsonl(run_dir.annotations))
     assert sum(r["preference"] is None for r in rows) == 5
     with LocalJudgeServer(scripted_logprob_responder({"m": -1.0, "M": -0.5})) as srv:
@@ -147,7 +147,7 @@ def test_user_errors_are_one_line(tmp_path, ae_dir, capsys, monkeypatch):
     assert rc == 2 and "no results for model 'ghost'" in err and "Traceback" not in err
     RunDir(tmp_path, "m", "alpaca_eval").ensure()
     rc = main(["judge", "--model", "m", "--benchmark", "alpaca_eval", "--results-dir", str(tmp_path),
-               "--data-dir", str(ae_dir), "--api-key-env", "NOPE_KEY"])
+               "--data-dir", str(ae_dir), "--judge-api-key-env", "NOPE_KEY"])
     assert rc == 2 and "NOPE_KEY" in capsys.readouterr().err
     rc = main(["score", "--benchmark", "alpaca_eval", "--outputs", str(tmp_path / "missing.json")])
     assert rc == 2 and "file not found" in capsys.readouterr().err
@@ -170,7 +170,7 @@ def test_killed_judge_run_loses_no_paid_call(tmp_path, ae_dir):
     with LocalJudgeServer(responder, latency_s=0.25) as srv:
         cmd = [sys.executable, "-m", "harness", "judge", "--model", MODEL, "--benchmark", "alpaca_eval",
                "--judge-base-url", srv.base_url, "--results-dir", str(run_dir.root), "--data-dir", str(ae_dir),
-               "--concurrency", "2", "--limit", "30"]
+               "--judge-concurrency", "2", "--limit", "30"]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while srv.request_count < 8 and time.time() < deadline:

@@ -223,7 +223,7 @@ def test_bad_numeric_options(env, tmp_path):
 @pytest.mark.parametrize(("extra", "pattern"), [
     (("--batch-size", "0"), r"--batch-size must be >= 1, got 0"),
     (("--max-new-tokens", "0"), r"--max-new-tokens must be >= 1, got 0"),
-    (("--concurrency", "0"), r"--concurrency must be >= 1, got 0"),
+    (("--judge-concurrency", "0"), r"--judge-concurrency must be >= 1, got 0"),
     (("--benchmark", "mt_bench"), r"either --benchmarks or --benchmark, not both"),
     (("--local-judge", "smolm2-135m-instruct", "--dry-run"), r"did you mean 'smollm2-135m-instruct'"),
     (("--benchmarks", "mt_bench", "--reference-model", "nosuch", "--dry-run"), r"reference answers of 'nosuch'"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.results import RunDir
+from harness.store.layout import RunDir
 from tests.helpers.seed_tables import parse_seed_tables
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.benchmarks.alpaca_eval.data import REFERENCE_GENERATOR
-from harness.jsonl import read_jsonl
+from harness.store.jsonl import read_jsonl
 from tests.helpers.tiny_model import build_tiny_llama
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from harness.benchmarks.alpaca_eval import protocol as alpaca
-from harness.benchmarks.arena_hard import protocol as arena
+from harness.benchmarks.arena_hard.benchmark import protocol as arena
 from harness.benchmarks.mt_bench import protocol as mt
 from harness.judges.local_model import VERDICT_FORMATS, LocalModelResponder
 from tests.helpers.tiny_model import build_tiny_llama

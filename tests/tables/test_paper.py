@@ -11,7 +11,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.registry.models import load_registry
-from harness.results import RunDir
+from harness.store.layout import RunDir
 from harness.tables.paper import add_reproduced, models_table, paper_table, read_reproduced
 from harness.tables.render import render
 

@@ -9,8 +9,6 @@ is reached with ``huggingface_hub`` into its own user cache, never into site-pac
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
 import os
 import socket
@@ -20,7 +18,10 @@ from typing import Any
 
 import pandas as pd
 
+from harness.benchmarks.alpaca_eval.spec import SPEC
 from harness.errors import HarnessError
+from harness.paths import data_roots, find_data_file
+from harness.store.jsonl import read_records
 
 HUB_REPO = "tatsu-lab/alpaca_eval"
 REFERENCE_GENERATOR = "gpt4_1106_preview"
@@ -32,41 +33,28 @@ REFERENCE_FILES = (
     f"results/{REFERENCE_GENERATOR}/model_outputs.json",
     "alpaca_eval_gpt4_baseline.json",
 )
+CHECKOUT_PACKAGE = "src/alpaca_eval"  # --data-dir may be a tatsu-lab/alpaca_eval checkout
 GLM_WEIGHT_FILES = (  # newest-first is wrong here: v0.6.2 is what the pinned package shipped
     f"glm_weights/baseline_{REFERENCE_GENERATOR}.v0.6.2.csv",
     f"glm_weights/baseline_{REFERENCE_GENERATOR}.main.csv",
     f"baseline_{REFERENCE_GENERATOR}.csv",
+    f"{CHECKOUT_PACKAGE}/metrics/weights/weighted_alpaca_eval_gpt4_turbo/length_controlled_v1/"
+    f"baseline_{REFERENCE_GENERATOR}.csv",
+)
+LEADERBOARD_FILES = (
+    "leaderboards/weighted_alpaca_eval_gpt4_turbo_leaderboard.v0.6.2.csv",
+    "leaderboards/weighted_alpaca_eval_gpt4_turbo_leaderboard.main.csv",
+    f"{CHECKOUT_PACKAGE}/leaderboards/data_AlpacaEval_2/weighted_alpaca_eval_gpt4_turbo_leaderboard.csv",
 )
 GAMED_FILE = "df_gamed.csv"
 DIFFICULTY_FILE = "instruction_difficulty.csv"
 
 
-def read_json_records(path: Path) -> list[dict[str, Any]]:
-    """An alpaca_eval-style JSON list (``.json`` or ``.json.gz``), or a JSONL file."""
-    if not path.is_file():
-        raise HarnessError(f"file not found: {path}")
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            text = fh.read()
-        if path.name.endswith((".jsonl", ".jsonl.gz")):
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        data = json.loads(text)
-    except (OSError, json.JSONDecodeError, EOFError) as exc:
-        raise HarnessError(f"{path}: not a readable JSON file ({exc})") from None
-    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise HarnessError(f"{path}: expected a JSON list of objects (alpaca_eval format)")
-    return data
-
-
 def find_file(data_dir: Path | None, candidates: tuple[str, ...]) -> Path | None:
+    """The first of ``candidates`` under the benchmark's data roots (``alpaca_eval/`` etc., then flat)."""
     if data_dir is None:
         return None
-    for rel in candidates:
-        p = Path(data_dir) / rel
-        if p.is_file():
-            return p
-    return None
+    return find_data_file(Path(data_dir), SPEC.data.subdirs, candidates)
 
 
 def _hub_offline() -> bool:
@@ -107,7 +95,7 @@ def load_reference(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], 
             f"AlpacaEval reference outputs not found {where}; expected one of "
             f"{', '.join(REFERENCE_FILES[:3])}" + ("" if data_dir else " (pass --data-dir)")
         )
-    records = read_json_records(path)
+    records = read_records(path)
     for key in ("instruction", "output"):
         if any(key not in r for r in records):
             raise HarnessError(f"{path}: every record needs {key!r}")
@@ -120,13 +108,22 @@ def load_reference(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], 
 def load_published_weights(data_dir: Path | None) -> list[tuple[Path, pd.DataFrame]]:
     """Published GLM weight tables (one row per leaderboard model), v0.6.2 first."""
     out = []
-    if data_dir is None:
-        return out
     for rel in GLM_WEIGHT_FILES:
-        p = Path(data_dir) / rel
-        if p.is_file():
+        p = find_file(data_dir, (rel,))
+        if p is not None:
             out.append((p, pd.read_csv(p, index_col=0)))
     return out
+
+
+def published_leaderboard_row(data_dir: Path | None, generator: str) -> tuple[dict[str, Any], Path] | None:
+    """The generator's row of the published AlpacaEval 2 leaderboard (v0.6.2 first), if in ``data_dir``."""
+    for rel in LEADERBOARD_FILES:
+        p = find_file(data_dir, (rel,))
+        if p is not None:
+            table = pd.read_csv(p, index_col=0)
+            if generator in table.index:
+                return table.loc[generator].to_dict(), p
+    return None
 
 
 def _difficulty_from_glm_preferences(data_dir: Path) -> tuple[pd.Series, str] | None:
@@ -137,13 +134,15 @@ def _difficulty_from_glm_preferences(data_dir: Path) -> tuple[pd.Series, str] | 
     table, so ``difficulty_i = (logit(glm_preference_i) - theta) / phi``. Two such files must agree.
     """
     weights = load_published_weights(data_dir)
-    files = sorted((Path(data_dir) / "annotations").glob("*glm_preference*.annotations.json*"))
+    folder = next((r / "annotations" for r in data_roots(Path(data_dir), SPEC.data.subdirs)
+                   if (r / "annotations").is_dir()), None)
+    files = sorted(folder.glob("*glm_preference*.annotations.json*")) if folder is not None else []
     if not weights or not files:
         return None
     table = weights[0][1]
     recovered = []
     for f in files:
-        rows = read_json_records(f)
+        rows = read_records(f)
         model = rows[0].get("generator_2")
         if model not in table.index or any(r.get("glm_preference") is None for r in rows):
             continue
@@ -203,5 +202,7 @@ def find_published_outputs(data_dir: Path | None, generator: str) -> Path | None
             f"results/{generator}/model_outputs.json",
             f"annotations/{generator}.annotations.json.gz",  # output_2 of published annotations
             f"results/{generator}/weighted_alpaca_eval_gpt4_turbo/annotations.json",
+            f"results/{generator}/model_outputs.json.gz",
+            f"results/{generator}/weighted_alpaca_eval_gpt4_turbo/annotations.json.gz",
         ),
     )

@@ -21,7 +21,9 @@ from typing import Any
 import pandas as pd
 
 from harness.benchmarks.alpaca_eval import data as ae_data
+from harness.benchmarks.alpaca_eval.spec import SPEC
 from harness.errors import HarnessError
+from harness.store.jsonl import read_records
 
 LC_FITTED = "fitted"
 LC_PREDICTED = "predicted-from-published-weights"
@@ -66,10 +68,17 @@ def winrate(preferences: list[float]) -> dict[str, Any]:
     return {k: ((float(v) if math.isfinite(v) else None) if isinstance(v, float) else int(v)) for k, v in out.items()}
 
 
-def avg_length(outputs: list[str]) -> int:
+def avg_length(outputs: list[str], n_instructions: int | None = None) -> int:
+    """The leaderboard's average length: ``int`` of the mean characters per instruction.
+
+    alpaca-eval 0.6.2 averages over all ``n_instructions`` instructions as if a missing row were an
+    empty output (FACTS.md: phi-2's 803 rows are averaged over 805), so a partial file divides by
+    the full set; with ``n_instructions`` None (or equal to the rows) it is the plain mean.
+    """
     if not outputs:
         raise HarnessError("no model outputs to measure the length of")
-    return int(pd.Series(outputs, dtype=object).str.len().mean())
+    total = float(pd.Series(outputs, dtype=object).str.len().sum())
+    return int(total / max(n_instructions or len(outputs), len(outputs)))
 
 
 def _where(source: str, index: int, row: dict[str, Any]) -> str:
@@ -116,9 +125,16 @@ def annotation_preferences(rows: list[dict[str, Any]], source: str = "annotation
     return [preference_value(r.get("preference"), _where(source, i, r)) for i, r in enumerate(rows)]
 
 
-def predict_lc(generator: str, weights: pd.DataFrame, difficulty: pd.Series) -> float:
-    """LC win rate (percent) from a model's published GLM weights."""
+def predict_lc(generator: str, weights: pd.DataFrame, difficulty: pd.Series, n_rows: int | None = None) -> float:
+    """LC win rate (percent) from a model's published GLM weights.
+
+    alpaca-eval looks instruction difficulty up by row position, so a file of ``n_rows`` < 805
+    rows is predicted over the first ``n_rows`` positions of the difficulty vector (FACTS.md; this
+    gives the published LC of gpt35_turbo_instruct, phi-2 and alpaca-7b_verbose).
+    """
     _, glm = _metrics_modules()
+    if n_rows is not None:
+        difficulty = difficulty.iloc[:n_rows]
     with _swapped(glm, "_get_instructions_difficulty", lambda: difficulty):
         return float(glm.predict_winrate(model=generator, baseline=ae_data.REFERENCE_GENERATOR, weights=weights)) * 100
 
@@ -152,8 +168,16 @@ def lc_for(
     reference: list[dict[str, Any]] | None,
     data_dir: Path | None,
     annotations_source: str = "annotations",
+    incomplete: str | None = None,
 ) -> dict[str, Any]:
-    """LC win rate and its exact status: fitted, predicted from published weights, or unavailable."""
+    """LC win rate and its exact status: fitted, predicted from published weights, or unavailable.
+
+    LC is never given for incomplete judgments (``incomplete`` names why). A prediction from the
+    published GLM weights of ``generator`` is made only when the judgments (or, without judgments,
+    the outputs) are verifiably the published ones: otherwise it would ignore them.
+    """
+    if incomplete:
+        return _unavailable(f"the judgments are incomplete ({incomplete})")
     if outputs is None and annotations is not None:
         outputs = [{"instruction": a["instruction"], "output": a["output_2"]} for a in annotations]
     gamed, gamed_src = ae_data.find_gamed_file(data_dir)
@@ -162,40 +186,60 @@ def lc_for(
         check_text_fields(annotations, FIT_TEXT_FIELDS, annotations_source)
         df = pd.DataFrame(order_like_reference(annotations, reference))
         return {"lc": fit_lc(df, gamed)["lc"], "lc_status": LC_FITTED, "lc_source": gamed_src}
-    reasons = []
-    if gamed is None:
-        reasons.append(gamed_src)
-    elif not complete:
-        reasons.append("a full refit needs annotations for all AlpacaEval instructions")
-
-    published = _published_outputs_match(generator, outputs, data_dir)
-    if published is True:
-        weights = [(p, w) for p, w in ae_data.load_published_weights(data_dir) if generator in w.index]
-        difficulty, diff_src = ae_data.load_instruction_difficulty(data_dir)
-        if weights and difficulty is not None:
-            path, table = weights[0]
-            return {
-                "lc": predict_lc(generator, table, difficulty),
-                "lc_status": LC_PREDICTED,
-                "lc_source": f"weights {path.name} row {generator!r}; instruction difficulty {diff_src}",
-            }
-        reasons.append(f"no published GLM weights for {generator!r}" if not weights else diff_src)
-    elif published is False:
-        reasons.append(f"outputs differ from the published {generator!r} outputs, so its published GLM weights do not apply")
-    else:
-        reasons.append(f"no published outputs/GLM weights for {generator!r} to predict from")
-    return {"lc": None, "lc_status": LC_UNAVAILABLE, "lc_reason": "LC unavailable: " + "; ".join(reasons)}
+    reasons = [gamed_src if gamed is None else "a full refit needs annotations for all AlpacaEval instructions"]
+    verified, why = _published_match(generator, outputs, annotations, data_dir)
+    if not verified:
+        return _unavailable("; ".join([*reasons, why]))
+    weights = [(p, w) for p, w in ae_data.load_published_weights(data_dir) if generator in w.index]
+    difficulty, diff_src = ae_data.load_instruction_difficulty(data_dir)
+    if not weights or difficulty is None:
+        missing = (f"no row for {generator!r} in the published GLM weights (glm_weights/baseline_"
+                   f"{ae_data.REFERENCE_GENERATOR}.*.csv in --data-dir)" if not weights
+                   else f"no instruction difficulty ({diff_src})")
+        return _unavailable("; ".join([*reasons, missing]))
+    path, table = weights[0]
+    n_rows = len(outputs) if outputs is not None else None
+    return {"lc": predict_lc(generator, table, difficulty, n_rows), "lc_status": LC_PREDICTED,
+            "lc_source": f"weights {path.name} row {generator!r} ({why}); instruction difficulty {diff_src}"
+                         + (f"; first {n_rows} row positions" if n_rows and n_rows < len(difficulty) else "")}
 
 
-def _published_outputs_match(generator: str, outputs: list[dict[str, Any]] | None, data_dir: Path | None) -> bool | None:
-    """True when these outputs are the published ones for ``generator`` (so its weights apply)."""
+def _unavailable(reason: str) -> dict[str, Any]:
+    return {"lc": None, "lc_status": LC_UNAVAILABLE, "lc_reason": "LC unavailable: " + reason}
+
+
+def _published_match(generator: str, outputs: list[dict[str, Any]] | None, annotations: list[dict[str, Any]] | None,
+                     data_dir: Path | None) -> tuple[bool, str]:
+    """(whether the published GLM weights of ``generator`` apply to these rows, why / why not).
+
+    With judgments: their win rate must equal the published leaderboard's for ``generator`` (to
+    1e-6), or their preferences the published annotations'. Without: the outputs must equal the
+    published outputs. Anything else (other judges, other outputs, nothing to compare) does not apply.
+    """
+    if annotations is not None:
+        row = ae_data.published_leaderboard_row(data_dir, generator)
+        if row is not None:
+            ours = winrate(annotation_preferences(annotations))["win_rate"]
+            published = float(row[0]["win_rate"])
+            if ours is not None and abs(ours - published) <= 1e-6:
+                return True, f"judgments verified: WR equals the published {published:.6f} of {row[1].name}"
+            return False, (f"these judgments are not the published ones of {generator!r} (WR {ours} vs the "
+                           f"published {published:.6f} in {row[1].name}), so its published GLM weights do not apply")
+    if outputs is None:
+        return False, "no model outputs"
     path = ae_data.find_published_outputs(data_dir, generator)
-    if path is None or outputs is None:
-        return None
-    key = "output_2" if path.name.endswith(("annotations.json", "annotations.json.gz")) else "output"
-    published = {r["instruction"]: r[key] for r in ae_data.read_json_records(path)}
+    if path is None:
+        what = "judgments" if annotations is not None else "outputs"
+        return False, (f"cannot verify that these {what} are the published ones of {generator!r} (no leaderboard row "
+                       f"or published outputs in --data-dir) to predict LC from its published GLM weights")
+    key = "output_2" if "annotations" in path.name else "output"
+    published = {r["instruction"]: r[key] for r in read_records(path)}
     ours = {r["instruction"]: r["output"] for r in outputs}
-    return ours == published
+    if annotations is None and all(published.get(i) == o for i, o in ours.items()):
+        return True, f"outputs equal the published {path.name}"
+    if annotations is None:
+        return False, f"outputs differ from the published {generator!r} outputs, so its published GLM weights do not apply"
+    return False, "published judgments cannot be checked without the leaderboard (leaderboards/ in --data-dir)"
 
 
 def score_alpaca_eval(
@@ -207,13 +251,17 @@ def score_alpaca_eval(
     data_dir: Path | None,
     outputs_source: str = "outputs",
     annotations_source: str = "annotations",
+    n_instructions: int | None = None,
+    incomplete: str | None = None,
 ) -> dict[str, Any]:
-    """The scores.json payload (without manifest) from outputs and/or annotations.
+    """The scores.json payload (without manifest and status) from outputs and/or annotations.
 
     ``*_source`` name the rows in errors (a file path). Rows are checked first: text fields must be
     strings and preferences numbers in alpaca-eval's range or null; an empty list is an error.
     Annotations whose preferences are all null score with ``ae2_wr`` None (a run where every
-    judgment failed); refusing such a user file is the caller's choice.
+    judgment failed); refusing such a user file is the caller's choice. ``n_instructions`` is the
+    size of the instruction set the rows belong to (the run's selection; default: the reference's)
+    and ``incomplete`` why the judgments are incomplete, if they are (then LC is not given).
     """
     if outputs is None and annotations is None:
         raise HarnessError("nothing to score: no model outputs and no annotations")
@@ -239,12 +287,12 @@ def score_alpaca_eval(
         )
         n = len(annotations)
     model_texts = [r["output"] for r in outputs] if outputs is not None else [r["output_2"] for r in annotations]
-    metrics["ae2_length"] = float(avg_length(model_texts))
+    n_set = n_instructions or (len(reference) if reference is not None else SPEC.n_items)
+    metrics["ae2_length"] = float(avg_length(model_texts, n_set))
     details["avg_length_exact"] = float(pd.Series(model_texts, dtype=object).str.len().mean())
+    details["n_instructions"] = n_set
     n = n or len(model_texts)
-    if reference is not None and n < len(reference):
-        details["incomplete"] = f"{n} of {len(reference)} instructions"
-    lc = lc_for(generator, outputs, annotations, reference, data_dir, annotations_source)
+    lc = lc_for(generator, outputs, annotations, reference, data_dir, annotations_source, incomplete)
     if lc["lc"] is not None:
         metrics["ae2_lc"] = lc["lc"]
     details.update({k: v for k, v in lc.items() if k != "lc"})

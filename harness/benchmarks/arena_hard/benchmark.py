@@ -8,15 +8,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.benchmarks.arena_hard import data, protocol
+from harness.benchmarks.arena_hard.spec import SPEC
 from harness.benchmarks.arena_hard.style import markdown_counts, style_controlled_score
 from harness.benchmarks.arena_hard.tokens import count_tokens
-from harness.benchmarks.base import Benchmark, BenchmarkItem
+from harness.benchmarks.base import Benchmark, BenchmarkItem, JudgeOptions, ScoreOptions, completeness
 from harness.errors import HarnessError
-from harness.jsonl import append_jsonl, read_jsonl
 from harness.manifest import base_manifest, sha256_text
 from harness.stats import Battles, arena_scores
+from harness.store import (
+    GenerationRecord,
+    JudgeId,
+    current_generations,
+    first_answers,
+    read_generation_manifest,
+    select_judgments,
+)
+from harness.store.jsonl import append_jsonl, read_jsonl, read_records
+from harness.store.judgments import failed_calls_error
+from harness.store.layout import ANNOTATIONS
 
 if TYPE_CHECKING:
+    from harness.benchmarks.spec import BenchmarkSpec
     from harness.judges.base import JudgeClient, JudgeResponse
 
 CHUNK = 64  # judged games are appended (fsynced) at least every CHUNK games
@@ -28,25 +40,19 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def read_generations(run_dir: Path) -> list[dict[str, Any]]:
+def read_generations(run_dir: Path) -> list[GenerationRecord]:
     """First-turn, first-sample generations of the run, in item order."""
-    try:
-        from harness.store import records_for_run
-    except ImportError:  # pragma: no cover - the store ships with the package
-        records = list(read_jsonl(run_dir / "generations.jsonl"))
-    else:
-        records = records_for_run(run_dir)
-    return [r for r in records if int(r.get("turn", 0)) == 0 and int(r.get("sample_index", 0)) == 0]
+    return list(first_answers(current_generations(run_dir)).values())
 
 
 class ArenaHard(Benchmark):
-    name: ClassVar[str] = "arena_hard"
-    needs_judge: ClassVar[bool] = True
+    spec: ClassVar[BenchmarkSpec] = SPEC
 
     def __init__(self, data_dir: Path | None = None, baseline: str = protocol.BASELINE_MODEL,
-                 style_control: tuple[str, ...] = ()) -> None:
-        self.data_dir = Path(data_dir) if data_dir else None
+                 style_control: tuple[str, ...] = (), num_rounds: int = NUM_ROUNDS, seed: int = SEED) -> None:
+        super().__init__(data_dir)
         self.baseline = baseline
+        self.num_rounds, self.seed = num_rounds, seed
         self.style_control = tuple(style_control)  # e.g. ("length", "markdown"); () = v0.1 scoring
 
     # ----------------------------------------------------------------- items
@@ -67,99 +73,117 @@ class ArenaHard(Benchmark):
         return items[:limit] if limit is not None else items
 
     # ----------------------------------------------------------------- judge
-    def judge(self, run_dir: Path, client: JudgeClient, items: list[BenchmarkItem], **options: Any) -> None:
+    def judge(self, run_dir: Path, client: JudgeClient, items: list[BenchmarkItem], options: JudgeOptions) -> None:
         """Judge both games of every generated answer; resumable per (question, game).
 
-        A game already judged with the same judge, baseline and answer text is skipped;
-        a game whose call failed is recorded with ``error`` and tried again on the next run.
+        A game already judged by the same judge (model and endpoint), baseline and answer text is
+        skipped; a game whose call failed is recorded with ``error`` and tried again on the next run.
         """
         run_dir = Path(run_dir)
-        judge_model = options.get("judge_model") or protocol.JUDGE_MODEL
-        max_tokens = int(options.get("max_tokens") or protocol.MAX_TOKENS)
+        judge = JudgeId(options.judge_model or SPEC.judge.default_model, client.endpoint)
+        max_tokens = int(options.max_tokens or protocol.MAX_TOKENS)
         by_id = {it.item_id: it for it in items}
-        gens = [g for g in read_generations(run_dir) if g["item_id"] in by_id]
+        gens = [g for g in read_generations(run_dir) if g.item_id in by_id]
         if not gens:
             raise HarnessError(f"no Arena-Hard generations in {run_dir}; run 'simpo-harness generate' first")
         missing_ref = [it.item_id for it in items if it.reference is None]
         if missing_ref:
             raise HarnessError(f"no baseline answer for {len(missing_ref)} question(s), e.g. {missing_ref[0]}")
-        ann_path = run_dir / "annotations.jsonl"
+        ann_path = run_dir / ANNOTATIONS
         done = {_unit_key(r) for r in read_jsonl(ann_path) if r.get("error") is None}
         pending: list[tuple[dict[str, Any], list[dict[str, str]]]] = []
         for g in gens:
-            it = by_id[g["item_id"]]
+            it = by_id[g.item_id]
             for game in (0, 1):
                 row = {
-                    "item_id": it.item_id, "game": game, "model": g.get("model") or run_dir.parent.name,
-                    "judge_model": judge_model, "baseline_model": it.metadata.get("baseline_model", self.baseline),
-                    "answer_sha256": _sha(g["output"]), "baseline_sha256": _sha(it.reference),
+                    "item_id": it.item_id, "game": game, "model": g.model or run_dir.parent.name,
+                    "judge_model": judge.model, "judge_endpoint": judge.endpoint,
+                    "baseline_model": it.metadata.get("baseline_model", self.baseline),
+                    "answer_sha256": _sha(g.output), "baseline_sha256": _sha(it.reference),
                 }
                 if _unit_key(row) not in done:
-                    pending.append((row, protocol.game_messages(it.turns[0], g["output"], it.reference, game)))
+                    pending.append((row, protocol.game_messages(it.turns[0], g.output, it.reference, game)))
         for start in range(0, len(pending), CHUNK):
-            append_jsonl(ann_path, _judge_games(client, pending[start : start + CHUNK], judge_model, max_tokens))
+            append_jsonl(ann_path, _judge_games(client, pending[start : start + CHUNK], judge.model, max_tokens))
 
     # ----------------------------------------------------------------- score
-    def score(self, run_dir: Path, num_rounds: int = NUM_ROUNDS, seed: int = SEED, data_dir: Path | None = None,
-              style_control: tuple[str, ...] | None = None) -> dict[str, Any]:
+    def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
         """v0.1 score from the files of ``run_dir``; battle rows are in benchmark question order,
         game 0 then game 1 (the bootstrap resamples rows, so their order fixes the CI).
 
-        ``style_control`` (default: the constructor's) additionally reports a length/markdown
-        controlled score in ``details["style_control"]``; it needs the baseline answers
-        (``data_dir``).
+        With ``style_control`` (constructor) a length/markdown controlled score is added in
+        ``details["style_control"]``; it needs the baseline answers (``data_dir``).
         """
         run_dir = Path(run_dir)
-        controls = self.style_control if style_control is None else tuple(style_control)
         gens = read_generations(run_dir)
-        answers = {str(g["item_id"]): _sha(g["output"]) for g in gens}
-        games, n_stale = latest_games(run_dir / "annotations.jsonl", answers)
+        answers = {g.item_id: _sha(g.output) for g in gens}
+        sel = select_judgments(
+            read_jsonl(run_dir / ANNOTATIONS), unit=lambda r: (str(r["item_id"]), int(r["game"])),
+            failed=lambda r: r.get("error") is not None,
+            current=lambda r: str(r["item_id"]) in answers and r.get("answer_sha256") in (None, answers[str(r["item_id"])]),
+            judge_model=options.judge_model, judge_endpoint=options.judge_endpoint, source=str(run_dir / ANNOTATIONS))
+        games = sel.judgments
         if not games:
-            stale = f" ({n_stale} judged games of answers no longer generated)" if n_stale else ""
+            if sel.n_failed:
+                raise failed_calls_error(sel.n_failed, sel.errors, str(run_dir / ANNOTATIONS))
+            stale = f" ({sel.n_stale} judged games of answers no longer generated)" if sel.n_stale else ""
             raise HarnessError(f"no Arena-Hard judgments of the current generations in {run_dir}{stale}; "
                                "run 'simpo-harness judge' first")
-        order = {g["item_id"]: i for i, g in enumerate(gens)}
-        games.sort(key=lambda r: (order.get(r["item_id"], len(order)), str(r["item_id"]), int(r["game"])))
+        order = {g.item_id: i for i, g in enumerate(gens)}
+        games.sort(key=lambda r: (order.get(str(r["item_id"]), len(order)), str(r["item_id"]), int(r["game"])))
         models = sorted({g["model"] for g in games})
         baselines = sorted({g.get("baseline_model", protocol.BASELINE_MODEL) for g in games})
         if len(models) != 1 or len(baselines) != 1:
             raise HarnessError(f"{run_dir}: judgments mix models {models} / baselines {baselines}")
-        model, baseline = models[0], baselines[0]
-        payload = score_games(games, model, baseline, num_rounds=num_rounds, seed=seed)
-        outputs = [g["output"] for g in gens]
-        counts, how = count_tokens(outputs)
+        payload = score_games(games, models[0], baselines[0], num_rounds=self.num_rounds, seed=self.seed)
+        counts = self._add_lengths(payload, gens)
+        n_selected = int(read_generation_manifest(run_dir).get("n_items") or len(gens))
+        payload.update(completeness(n_expected=2 * n_selected, n_scored=len(games), what="games",
+                                    n_failed=sel.n_failed, n_stale=sel.n_stale,
+                                    n_ungenerated=2 * max(n_selected - len(gens), 0)))
+        payload["details"].update(n_answers=len(gens), n_stale_judgments=sel.n_stale,
+                                  n_unjudged_answers=len(set(answers) - {str(g["item_id"]) for g in games}),
+                                  judge=sel.judge.label() if sel.judge else None)
+        if self.style_control:
+            payload["details"]["style_control"] = self._style_control(gens, counts, games, baselines[0],
+                                                                      options.data_dir or self.data_dir)
+        payload["manifest"] = self._manifest(games, baselines[0])
+        return payload
+
+    def _add_lengths(self, payload: dict[str, Any], gens: list[GenerationRecord]) -> list[int]:
+        """Mean answer length in cl100k tokens, as show_result.py (fallback: the generator's counts)."""
+        counts, how = count_tokens([g.output for g in gens])
         if counts is None:
-            counts = [int(g.get("num_output_tokens") or 0) for g in gens]
+            counts = [int(g.num_output_tokens or 0) for g in gens]
             how = f"FALLBACK: generator token counts (model tokenizer), not cl100k ({how})"
         mean_tokens = sum(counts) / len(counts) if counts else float("nan")
         payload["metrics"]["ah_length"] = mean_tokens
-        payload["details"].update(avg_tokens_official=int(mean_tokens) if counts else None, token_count_source=how,
-                                  n_answers=len(gens), n_stale_judgments=n_stale,
-                                  n_unjudged_answers=len(set(answers) - {str(g["item_id"]) for g in games}))
-        if controls:
-            model_meta = {g["item_id"]: {"tokens": n, "md": markdown_counts(g["output"])}
-                          for g, n in zip(gens, counts, strict=True)}
-            answers, _ = data.load_baseline(Path(data_dir) if data_dir else self.data_dir, baseline)
-            base_ids = sorted({g["item_id"] for g in games} & set(answers))
-            base_counts, _ = count_tokens([answers[i] for i in base_ids])
-            if base_counts is None:
-                raise HarnessError("style control needs cl100k token counts of the baseline (pip install 'simpo-harness[arena]')")
-            base_meta = {i: {"tokens": n, "md": markdown_counts(answers[i])}
-                         for i, n in zip(base_ids, base_counts, strict=True)}
-            rows = [r for r in protocol.battles_from_games(games, baseline) if r["question_id"] in model_meta]
-            payload["details"]["style_control"] = style_controlled_score(rows, model_meta, base_meta, controls,
-                                                                         num_rounds, seed)
-        payload["manifest"] = base_manifest(
-            benchmark=self.name, judge_models=sorted({g["judge_model"] for g in games}), baseline=baseline,
+        payload["details"].update(avg_tokens_official=int(mean_tokens) if counts else None, token_count_source=how)
+        return counts
+
+    def _style_control(self, gens: list[GenerationRecord], counts: list[int], games: list[dict[str, Any]],
+                       baseline: str, data_dir: Path | None) -> dict[str, Any]:
+        model_meta = {g.item_id: {"tokens": n, "md": markdown_counts(g.output)} for g, n in zip(gens, counts, strict=True)}
+        answers, _ = data.load_baseline(Path(data_dir) if data_dir else None, baseline)
+        base_ids = sorted({str(g["item_id"]) for g in games} & set(answers))
+        base_counts, _ = count_tokens([answers[i] for i in base_ids])
+        if base_counts is None:
+            raise HarnessError("style control needs cl100k token counts of the baseline (pip install 'simpo-harness[arena]')")
+        base_meta = {i: {"tokens": n, "md": markdown_counts(answers[i])} for i, n in zip(base_ids, base_counts, strict=True)}
+        rows = [r for r in protocol.battles_from_games(games, baseline) if r["question_id"] in model_meta]
+        return style_controlled_score(rows, model_meta, base_meta, self.style_control, self.num_rounds, self.seed)
+
+    def _manifest(self, games: list[dict[str, Any]], baseline: str) -> dict[str, Any]:
+        return base_manifest(
+            benchmark=self.name, judges=sorted({JudgeId.of(g).label() for g in games}), baseline=baseline,
             system_prompt_sha256=sha256_text(protocol.SYSTEM_PROMPT),
             prompt_template_sha256=sha256_text(protocol.PROMPT_TEMPLATE), regex=protocol.REGEX_PATTERN,
-            strong_weight=protocol.STRONG_WEIGHT, bootstrap_rounds=num_rounds, bootstrap_seed=seed,
+            strong_weight=protocol.STRONG_WEIGHT, bootstrap_rounds=self.num_rounds, bootstrap_seed=self.seed,
         )
-        return payload
 
 
 def _unit_key(r: dict[str, Any]) -> tuple:
-    return (str(r["item_id"]), int(r["game"]), r.get("judge_model"), r.get("baseline_model"),
+    return (str(r["item_id"]), int(r["game"]), JudgeId.of(r), r.get("baseline_model"),
             r.get("answer_sha256"), r.get("baseline_sha256"))
 
 
@@ -201,25 +225,6 @@ def _judge_games(client: JudgeClient, units: list[tuple[dict[str, Any], list[dic
     return rows
 
 
-def latest_games(path: Path, answers: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], int]:
-    """Completed judgments (no ``error``), the last one per (question, game) winning, and how many
-    (question, game) pairs were judged only on answers that are not the current generations.
-
-    With ``answers`` (item id -> answer sha256), a judgment counts only if it judged the current
-    answer of a current item: after a re-generation, old verdicts are never scored."""
-    latest: dict[tuple[str, int], dict[str, Any]] = {}
-    stale: set[tuple[str, int]] = set()
-    for r in read_jsonl(path):
-        if r.get("error") is not None:
-            continue
-        key = (str(r["item_id"]), int(r["game"]))
-        if answers is not None and (key[0] not in answers or r.get("answer_sha256") not in (None, answers[key[0]])):
-            stale.add(key)
-            continue
-        latest[key] = r
-    return list(latest.values()), len(stale - set(latest))
-
-
 def score_games(games: list[dict[str, Any]], model: str, baseline: str = protocol.BASELINE_MODEL,
                 num_rounds: int = NUM_ROUNDS, seed: int = SEED) -> dict[str, Any]:
     """scores.json payload (without lengths) from judged games (item_id, game, score, model)."""
@@ -254,7 +259,7 @@ def score_official_judgments(path: Path, baseline: str = protocol.BASELINE_MODEL
                              seed: int = SEED) -> dict[str, Any]:
     """Score an arena-hard-auto judgment file (``question_id``, ``model``, ``games``) in file order."""
     games = []
-    for rec in data.read_jsonl_any(Path(path)):
+    for rec in read_records(Path(path), what="arena-hard judgments"):
         for gi, game in enumerate(rec.get("games", [])):
             games.append({"item_id": rec["question_id"], "game": gi, "model": rec["model"],
                           "score": (game or {}).get("score")})

@@ -10,16 +10,15 @@ formats are read.
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 from typing import Any
 
+from harness.benchmarks.arena_hard.spec import SPEC
 from harness.errors import HarnessError
 from harness.paths import download_cached, find_data_file
+from harness.store.jsonl import read_records
 
 PUBLIC_BASE = "https://raw.githubusercontent.com/lmarena/arena-hard-auto/main/data/arena-hard-v0.1"
-SUBDIRS = ("", "arena_hard_v0.1", "arena-hard-v0.1")
 QUESTION_FILES = ("question.jsonl",)
 
 
@@ -28,17 +27,8 @@ def baseline_files(baseline: str) -> tuple[str, ...]:
             f"model_answer/{baseline}.jsonl.gz", f"model_answer/{baseline}.jsonl", f"{baseline}.jsonl")
 
 
-def read_jsonl_any(path: Path) -> list[dict[str, Any]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
-    except (OSError, json.JSONDecodeError, EOFError) as exc:
-        raise HarnessError(f"{path}: not a readable JSONL file ({exc})") from None
-
-
 def _find(data_dir: Path, names: tuple[str, ...]) -> Path | None:
-    return find_data_file(data_dir, SUBDIRS, names)
+    return find_data_file(data_dir, SPEC.data.subdirs, names)
 
 
 def _download(rel: str) -> Path:
@@ -69,10 +59,21 @@ def load_questions(data_dir: Path | None) -> tuple[list[dict[str, Any]], str]:
             raise HarnessError(f"Arena-Hard questions not found under {data_dir} (expected question.jsonl)")
     else:
         path = _download("question.jsonl")
-    rows = read_jsonl_any(path)
-    if not rows or not all(("prompt" in r or "turns" in r) and ("uid" in r or "question_id" in r) for r in rows):
-        raise HarnessError(f"{path}: not an Arena-Hard question file (needs uid/prompt or question_id/turns)")
+    rows = read_records(path, what="Arena-Hard questions")
+    if not rows or not all(_is_question(r) for r in rows):
+        other = " (it looks like MT-Bench's)" if rows and all(isinstance(t, str) for t in rows[0].get("turns", [0])) else ""
+        raise HarnessError(f"{path}: not an Arena-Hard question file{other}; Arena-Hard reads "
+                           f"<data-dir>/{SPEC.data.subdirs[0]}/question.jsonl (uid/prompt or question_id/turns "
+                           "with {content} turns)")
     return rows, str(path)
+
+
+def _is_question(r: dict[str, Any]) -> bool:
+    if "uid" in r and "prompt" in r:
+        return True
+    turns = r.get("turns")
+    return ("question_id" in r and isinstance(turns, list) and bool(turns)
+            and isinstance(turns[0], dict) and "content" in turns[0])
 
 
 def load_baseline(data_dir: Path | None, baseline: str) -> tuple[dict[str, str], str]:
@@ -85,7 +86,7 @@ def load_baseline(data_dir: Path | None, baseline: str) -> tuple[dict[str, str],
     else:
         path = _download(f"model_answer/{baseline}.jsonl")
     out: dict[str, str] = {}
-    for rec in read_jsonl_any(path):
+    for rec in read_records(path, what="Arena-Hard answers"):
         try:
             out[question_id(rec)] = answer_text(rec)
         except (KeyError, IndexError, TypeError):

@@ -81,8 +81,9 @@ def get_score(judgment: str) -> tuple[str | None, bool]:
 
 
 def user_prompt(question: str, answer_a: str, answer_b: str) -> str:
-    # str.format on the template only (never on the answers), then the official "<|end|>" strip.
-    return PROMPT_TEMPLATE.format(question_1=question, answer_1=answer_a, answer_2=answer_b).replace("<|end|>", "")
+    """str.format on the template only (never on the answers): answers go in verbatim, as
+    arena-hard-auto v0.1's gen_judgment.py puts them (no special-token stripping)."""
+    return PROMPT_TEMPLATE.format(question_1=question, answer_1=answer_a, answer_2=answer_b)
 
 
 def game_messages(question: str, model_answer: str, baseline_answer: str, game: int) -> list[dict[str, str]]:

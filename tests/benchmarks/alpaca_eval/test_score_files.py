@@ -9,11 +9,11 @@ import math
 
 import pytest
 
-from harness.benchmarks.alpaca_eval import data as ae_data
 from harness.benchmarks.alpaca_eval import scoring
 from harness.benchmarks.alpaca_eval.protocol import import_quietly
 from harness.cli import main
 from harness.errors import HarnessError
+from harness.store.jsonl import read_records
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,7 @@ def _offline(monkeypatch):
 def _score(tmp_path, flag: str, rows, *extra: str) -> int:
     path = tmp_path / "user.json"
     path.write_text(json.dumps(rows) if not isinstance(rows, str) else rows, encoding="utf-8")
-    return main(["score", "--model", "x", "--benchmark", "alpaca_eval", flag, str(path), *extra])
+    return main(["score", "--model", "x", "--benchmark", "alpaca_eval", flag, str(path), "--allow-incomplete", *extra])
 
 
 def _ann(preference, instruction="x", output="y"):
@@ -83,6 +83,22 @@ def test_null_preferences_are_dropped_as_in_alpaca_eval(tmp_path, capsys, caplog
     assert printed["metrics"]["ae2_wr"] == pytest.approx(35.0)
 
 
+def test_a_partial_file_is_scored_but_flagged_incomplete(tmp_path, capsys):
+    """A file with fewer rows than AlpacaEval's 805 instructions is not a full result: the score is
+    written, marked incomplete, and the command exits 1 unless --allow-incomplete."""
+    out = tmp_path / "scores.json"
+    path = tmp_path / "user.json"
+    path.write_text(json.dumps([_ann(1.7, "a"), _ann(1.2, "b")]))
+    argv = ["score", "--model", "x", "--benchmark", "alpaca_eval", "--annotations", str(path), "--out", str(out)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "incomplete score: x alpaca_eval: 2 of 805 instructions in the file" in err and "--allow-incomplete" in err
+    scores = _no_nan(out.read_text())
+    assert scores["status"] == "incomplete" and scores["metrics"]["ae2_wr"] == pytest.approx(45.0)
+    assert "ae2_lc" not in scores["metrics"]
+    assert main([*argv, "--allow-incomplete"]) == 0
+
+
 def test_numeric_string_and_legacy_zero_are_read_as_alpaca_eval_does(tmp_path, capsys):
     out = tmp_path / "scores.json"
     rows = [_ann("2", "a"), _ann(0, "b")]  # astype(float) reads "2"; 0 is the legacy draw (1.5)
@@ -102,7 +118,7 @@ def test_single_preference_has_no_nan_standard_error(tmp_path, capsys):
 
 def test_dropping_nan_first_gives_get_winrate_numbers(shared_dir):
     """winrate() drops missing preferences before alpaca-eval's get_winrate: same numbers as letting it drop them."""
-    rows = ae_data.read_json_records(shared_dir / "alpaca_eval_validation_data/annotations/claude-2.1.annotations.json.gz")
+    rows = read_records(shared_dir / "alpaca_eval_validation_data/annotations/claude-2.1.annotations.json.gz")
     prefs = [float(r["preference"]) for r in rows]
     for i in range(0, len(prefs), 7):
         prefs[i] = math.nan

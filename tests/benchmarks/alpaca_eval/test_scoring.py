@@ -9,6 +9,7 @@ import pytest
 
 from harness.benchmarks.alpaca_eval import data as ae_data
 from harness.benchmarks.alpaca_eval import scoring
+from harness.store.jsonl import read_records
 
 LC_PUBLISHED = {  # leaderboard (main) length_controlled_winrate, rounded as in the issue
     "Llama-3-Instruct-8B-SimPO": 44.651313,
@@ -37,7 +38,7 @@ def _annotation_files(ae_dir):
 def test_wr_se_equal_every_leaderboard_row_with_annotations(ae_dir, leaderboards):
     checked = 0
     for path in _annotation_files(ae_dir):
-        rows = ae_data.read_json_records(path)
+        rows = read_records(path)
         model = rows[0]["generator_2"]
         res = scoring.score_alpaca_eval(generator=model, outputs=None, annotations=rows, reference=None, data_dir=None)
         for board in leaderboards.values():
@@ -55,14 +56,14 @@ def test_wr_se_equal_every_leaderboard_row_with_annotations(ae_dir, leaderboards
 def test_avg_length_of_every_published_output_file(ae_dir, leaderboards):
     board = leaderboards["main"]
     for path in sorted((ae_dir / "model_outputs").glob("*.model_outputs.json.gz")):
-        rows = ae_data.read_json_records(path)
+        rows = read_records(path)
         model = rows[0]["generator"]
         assert scoring.avg_length([r["output"] for r in rows]) == board.loc[model, "avg_length"]
 
 
 @pytest.mark.parametrize("model", sorted(LC_PUBLISHED))
 def test_lc_predicted_from_published_weights(ae_dir, leaderboards, model):
-    outputs = ae_data.read_json_records(ae_dir / f"model_outputs/{model}.model_outputs.json.gz")
+    outputs = read_records(ae_dir / f"model_outputs/{model}.model_outputs.json.gz")
     res = scoring.score_alpaca_eval(generator=model, outputs=outputs, annotations=None, reference=None, data_dir=ae_dir)
     assert res["details"]["lc_status"] == scoring.LC_PREDICTED
     assert round(res["metrics"]["ae2_lc"], 6) == LC_PUBLISHED[model]
@@ -95,7 +96,7 @@ def test_lc_predicted_for_every_leaderboard_model_with_weights(ae_dir, leaderboa
 
 
 def test_modified_outputs_do_not_borrow_published_lc(ae_dir):
-    outputs = ae_data.read_json_records(ae_dir / "model_outputs/Llama-3-Instruct-8B-SimPO.model_outputs.json.gz")
+    outputs = read_records(ae_dir / "model_outputs/Llama-3-Instruct-8B-SimPO.model_outputs.json.gz")
     outputs[0] = {**outputs[0], "output": outputs[0]["output"] + " (edited)"}
     res = scoring.score_alpaca_eval(
         generator="Llama-3-Instruct-8B-SimPO", outputs=outputs, annotations=None, reference=None, data_dir=ae_dir
@@ -107,7 +108,7 @@ def test_modified_outputs_do_not_borrow_published_lc(ae_dir):
 
 def test_lc_unavailable_without_gamed_file_for_new_model(ae_dir, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    rows = ae_data.read_json_records(ae_dir / "annotations/gemma-7b-it.annotations.json.gz")
+    rows = read_records(ae_dir / "annotations/gemma-7b-it.annotations.json.gz")
     for r in rows:
         r["generator_2"] = "my-new-checkpoint"
     reference, _ = ae_data.load_reference(ae_dir)
@@ -136,7 +137,7 @@ def test_lc_refit_runs_alpaca_eval_glm_with_a_local_gamed_file(ae_dir, tmp_path,
     frames = []
     for name in ("claude-2.1", "gpt-3.5-turbo-1106"):
         rows = pd.DataFrame(scoring.order_like_reference(
-            ae_data.read_json_records(ae_dir / f"annotations/{name}.annotations.json.gz"), reference))
+            read_records(ae_dir / f"annotations/{name}.annotations.json.gz"), reference))
         d = pd.DataFrame({"index": range(len(rows)), "model": name})
         delta = rows["output_1"].str.len() - rows["output_2"].str.len()
         d["std_delta_len"] = delta / delta.std()
@@ -145,7 +146,7 @@ def test_lc_refit_runs_alpaca_eval_glm_with_a_local_gamed_file(ae_dir, tmp_path,
         d["not_gamed_baseline"] = False
         frames.append(d)
     (tmp_path / "df_gamed.csv").write_text(pd.concat(frames).to_csv(index=False))
-    rows = ae_data.read_json_records(ae_dir / "annotations/vicuna-7b-v1.5.annotations.json.gz")
+    rows = read_records(ae_dir / "annotations/vicuna-7b-v1.5.annotations.json.gz")
     res = scoring.lc_for("vicuna-7b-v1.5", None, rows[::-1], reference, tmp_path)
     assert res["lc_status"] == scoring.LC_FITTED
     assert 0 < res["lc"] < 100

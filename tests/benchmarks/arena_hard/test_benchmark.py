@@ -7,12 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.benchmarks import get_benchmark_class
-from harness.benchmarks.arena_hard import ArenaHard, protocol, score_games, score_official_judgments
+from harness.benchmarks import get_spec
+from harness.benchmarks.arena_hard.benchmark import ArenaHard, protocol, score_games, score_official_judgments
 from harness.benchmarks.arena_hard.tokens import count_tokens
+from harness.benchmarks.base import JudgeOptions, ScoreOptions
 from harness.errors import HarnessError
-from harness.jsonl import append_jsonl, read_jsonl
-from harness.results import RunDir
+from harness.store.jsonl import append_jsonl, read_jsonl
+from harness.store.layout import RunDir
 from tests.helpers.arena_reference import official_scores
 from tests.helpers.fake_judge import FakeJudgeClient
 
@@ -54,7 +55,7 @@ def verdict_judge(req) -> str:
 
 
 def test_registry_and_items(items):
-    assert get_benchmark_class("arena_hard") is ArenaHard
+    assert get_spec("arena_hard").load_class() is ArenaHard
     assert len(items) == 12 and all(it.reference for it in items)
     assert items[0].item_id == "328c149ed45a41c0b9d6f14659e63599"
     assert ArenaHard().load_items(Path(items[0].metadata["source"]).parents[1])[0].item_id == items[0].item_id
@@ -75,7 +76,7 @@ def test_judge_then_score_from_files(tmp_path, items):
     write_generations(run, items, outputs)
     client = FakeJudgeClient(verdict_judge)
     bench = ArenaHard()
-    bench.judge(run.path, client, items)
+    bench.judge(run.path, client, items, JudgeOptions())
     assert len(client.requests) == 2 * len(items)
     req = client.requests[0]
     assert req.model == "gpt-4-1106-preview" and req.temperature == 0.0 and req.max_tokens == 4096
@@ -86,10 +87,10 @@ def test_judge_then_score_from_files(tmp_path, items):
 
     rows = list(read_jsonl(run.annotations))
     assert len(rows) == 24 and {r["score"] for r in rows} == {"A>>B", "B>>A", "A>B", "B>A", "A=B"}
-    bench.judge(run.path, client, items)  # resumed: nothing left to judge
+    bench.judge(run.path, client, items, JudgeOptions())  # resumed: nothing left to judge
     assert len(client.requests) == 24
 
-    scores = bench.score(run.path)
+    scores = bench.score(run.path, ScoreOptions())
     # 4 GOOD questions -> 2 strong wins each (weight 3), 4 BAD -> 2 slight losses, 4 ties;
     # battle rows in question order, game 0 then game 1 (the bootstrap depends on row order)
     order = {it.item_id: i for i, it in enumerate(items)}
@@ -125,7 +126,7 @@ def test_unparsable_verdict_is_asked_again_once_then_dropped(tmp_path, items):
         return "[[A>B]]"
 
     client = FakeJudgeClient(judge)
-    ArenaHard().judge(run.path, client, few)
+    ArenaHard().judge(run.path, client, few, JudgeOptions())
     rows = list(read_jsonl(run.annotations))
     assert len(rows) == 4
     retried = [r for r in rows if r["attempts"] == 2]
@@ -137,9 +138,9 @@ def test_unparsable_verdict_is_asked_again_once_then_dropped(tmp_path, items):
     assert retried[0]["judgment"] == "\nI think both are fine.\n[[A>B]]" and retried[0]["score"] == "A>B"
     undecided = [r for r in rows if r["score"] is None]
     assert len(undecided) == 1 and undecided[0]["error"] is None and undecided[0]["attempts"] == 2
-    ArenaHard().judge(run.path, client, few)  # a finished game without verdict is not judged again
+    ArenaHard().judge(run.path, client, few, JudgeOptions())  # a finished game without verdict is not judged again
     assert len(calls) == 6  # 4 first attempts + 2 second attempts, nothing on the rerun
-    assert ArenaHard().score(run.path, num_rounds=5)["details"]["n_games_without_verdict"] == 1
+    assert ArenaHard(num_rounds=5).score(run.path, ScoreOptions())["details"]["n_games_without_verdict"] == 1
 
 
 def test_failed_calls_are_recorded_and_retried(tmp_path, items):
@@ -147,15 +148,15 @@ def test_failed_calls_are_recorded_and_retried(tmp_path, items):
     run = RunDir(tmp_path, MODEL, "arena_hard")
     write_generations(run, few, {it.item_id: "GOOD" for it in few})
     flaky = FakeJudgeClient(lambda req: None)
-    ArenaHard().judge(run.path, flaky, few)
+    ArenaHard().judge(run.path, flaky, few, JudgeOptions())
     rows = list(read_jsonl(run.annotations))
     assert len(rows) == 6 and all(r["error"] for r in rows)
-    with pytest.raises(HarnessError, match="no Arena-Hard judgments"):
-        ArenaHard().score(run.path)
+    with pytest.raises(HarnessError, match=r"^6 judge calls failed .*HTTP 500 from fake judge"):
+        ArenaHard().score(run.path, ScoreOptions())
     good = FakeJudgeClient(verdict_judge)
-    ArenaHard().judge(run.path, good, few)
+    ArenaHard().judge(run.path, good, few, JudgeOptions())
     assert len(good.requests) == 6
-    assert ArenaHard().score(run.path, num_rounds=10)["metrics"]["ah"] == 100.0
+    assert ArenaHard(num_rounds=10).score(run.path, ScoreOptions())["metrics"]["ah"] == 100.0
 
 
 def test_changed_answer_is_judged_again(tmp_path, items):
@@ -163,17 +164,17 @@ def test_changed_answer_is_judged_again(tmp_path, items):
     run = RunDir(tmp_path, MODEL, "arena_hard")
     write_generations(run, few, {few[0].item_id: "BAD"})
     client = FakeJudgeClient(verdict_judge)
-    ArenaHard().judge(run.path, client, few)
+    ArenaHard().judge(run.path, client, few, JudgeOptions())
     run.generations.unlink()
     write_generations(run, few, {few[0].item_id: "GOOD"})
-    ArenaHard().judge(run.path, client, few)
+    ArenaHard().judge(run.path, client, few, JudgeOptions())
     assert len(client.requests) == 4
-    assert ArenaHard().score(run.path, num_rounds=5)["details"]["verdicts"] == {"A>>B": 1, "B>>A": 1}
+    assert ArenaHard(num_rounds=5).score(run.path, ScoreOptions())["details"]["verdicts"] == {"A>>B": 1, "B>>A": 1}
 
 
 def test_no_generations_is_a_harness_error(tmp_path, items):
     with pytest.raises(HarnessError, match="generate"):
-        ArenaHard().judge(tmp_path, FakeJudgeClient(verdict_judge), items)
+        ArenaHard().judge(tmp_path, FakeJudgeClient(verdict_judge), items, JudgeOptions())
 
 
 def test_score_official_judgment_file(tmp_path):
@@ -207,9 +208,9 @@ def test_token_count_fallback_is_recorded(tmp_path, items, monkeypatch):
     few = items[:2]
     run = RunDir(tmp_path, MODEL, "arena_hard")
     write_generations(run, few, {it.item_id: "GOOD" for it in few})
-    ArenaHard().judge(run.path, FakeJudgeClient(verdict_judge), few)
+    ArenaHard().judge(run.path, FakeJudgeClient(verdict_judge), few, JudgeOptions())
     monkeypatch.setattr(bm, "count_tokens", lambda texts: (None, "tiktoken.get_encoding: ConnectionError"))
-    s = ArenaHard().score(run.path, num_rounds=5)
+    s = ArenaHard(num_rounds=5).score(run.path, ScoreOptions())
     assert s["metrics"]["ah_length"] == 7.0
     assert s["details"]["token_count_source"].startswith("FALLBACK") and "ConnectionError" in s["details"]["token_count_source"]
 
@@ -219,17 +220,17 @@ def test_score_ignores_judgments_of_answers_that_are_no_longer_generated(tmp_pat
     few = items[:3]
     run = RunDir(tmp_path, MODEL, "arena_hard")
     write_generations(run, few, {it.item_id: "GOOD" for it in few})
-    ArenaHard().judge(run.path, FakeJudgeClient(verdict_judge), few)
-    assert ArenaHard().score(run.path, num_rounds=5)["details"]["n_stale_judgments"] == 0
+    ArenaHard().judge(run.path, FakeJudgeClient(verdict_judge), few, JudgeOptions())
+    assert ArenaHard(num_rounds=5).score(run.path, ScoreOptions())["details"]["n_stale_judgments"] == 0
     run.generations.unlink()  # re-generated: item 0 changed, item 2 lost
     write_generations(run, few[:2], {few[0].item_id: "BAD", few[1].item_id: "GOOD"})
-    details = ArenaHard().score(run.path, num_rounds=5)["details"]
+    details = ArenaHard(num_rounds=5).score(run.path, ScoreOptions())["details"]
     assert details["n_stale_judgments"] == 4 and details["n_answers"] == 2 and details["n_unjudged_answers"] == 1
     assert details["verdicts"] == {"A>>B": 1, "B>>A": 1}  # only item 1's two games
     run.generations.unlink()
     write_generations(run, few[:1], {few[0].item_id: "BAD"})
     with pytest.raises(HarnessError, match="no Arena-Hard judgments of the current generations.*6 judged games"):
-        ArenaHard().score(run.path, num_rounds=5)
+        ArenaHard(num_rounds=5).score(run.path, ScoreOptions())
 
 
 def test_malformed_generation_record_is_one_error(tmp_path, items):
@@ -237,4 +238,4 @@ def test_malformed_generation_record_is_one_error(tmp_path, items):
     write_generations(run, items[:1], {items[0].item_id: "GOOD"})
     append_jsonl(run.generations, [{"key": "k9", "item_id": "x", "turn": 0, "sample_index": 0, "output": 12345}])
     with pytest.raises(HarnessError, match="record 2 is not a generation record"):
-        ArenaHard().score(run.path, num_rounds=5)
+        ArenaHard(num_rounds=5).score(run.path, ScoreOptions())

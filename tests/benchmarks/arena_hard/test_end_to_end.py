@@ -10,11 +10,10 @@ import json
 import pandas as pd
 import pytest
 
-from harness.benchmarks.arena_hard import protocol
-from harness.benchmarks.arena_hard.benchmark import read_generations
+from harness.benchmarks.arena_hard.benchmark import protocol, read_generations
 from harness.cli import main
-from harness.jsonl import read_jsonl
 from harness.judges.local_server import Faults, LocalJudgeServer, Reply
+from harness.store.jsonl import read_jsonl
 from tests.helpers.arena_reference import official_scores
 from tests.helpers.tiny_model import build_tiny_llama
 
@@ -43,7 +42,7 @@ def test_generate_judge_score_arena_hard(tmp_path, shared_dir):
     model_name = next(read_jsonl(run_path / "generations.jsonl"))["model"]
 
     with LocalJudgeServer(arena_responder, faults=Faults(rate_500=0.2, seed=1)) as server:
-        judge = ["judge", "--model", model_name, "--judge-base-url", server.base_url, "--max-retries", "6", "--limit", "6",
+        judge = ["judge", "--model", model_name, "--judge-base-url", server.base_url, "--judge-max-retries", "6", "--limit", "6",
                  *common]
         assert main(judge) == 0
         first = server.stats.chat_requests
@@ -60,7 +59,7 @@ def test_generate_judge_score_arena_hard(tmp_path, shared_dir):
     assert scores["benchmark"] == "arena_hard" and scores["n"] == 6
     # the same numbers from the official per-round scikit-learn procedure on the same battles
     # battle rows in benchmark question order (the store's order), game 0 then game 1
-    order = {r["item_id"]: i for i, r in enumerate(read_generations(run_path))}
+    order = {r.item_id: i for i, r in enumerate(read_generations(run_path))}
     games.sort(key=lambda g: (order[g["item_id"]], g["game"]))
     battles = pd.DataFrame(protocol.battles_from_games(games))
     ref = official_scores(battles, "gpt-4-0314")[model_name]

@@ -5,7 +5,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.benchmarks.arena_hard import protocol
+from harness.benchmarks.arena_hard.benchmark import protocol
 from harness.benchmarks.arena_hard.protocol import battles_from_games, game_battles, get_score
 
 LABELS = ["A>>B", "A>B", "A=B", "B>A", "B>>A"]

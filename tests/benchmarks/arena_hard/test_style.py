@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from harness.benchmarks.arena_hard import ArenaHard
+from harness.benchmarks.arena_hard.benchmark import ArenaHard
 from harness.benchmarks.arena_hard.style import markdown_counts, style_controlled_score
+from harness.benchmarks.base import JudgeOptions, ScoreOptions
 from harness.errors import HarnessError
-from harness.jsonl import read_jsonl
-from harness.results import RunDir
 from harness.stats import bootstrap_indices
+from harness.store.jsonl import read_jsonl
+from harness.store.layout import RunDir
 from tests.benchmarks.arena_hard.test_benchmark import MODEL, verdict_judge, write_generations
 from tests.helpers.fake_judge import FakeJudgeClient
 
@@ -99,10 +100,10 @@ def test_score_reports_style_control_when_asked(tmp_path, shared_dir):
     items = ArenaHard().load_items(data_dir, limit=8)
     run = RunDir(tmp_path, MODEL, "arena_hard")
     write_generations(run, items, {it.item_id: ("GOOD " * 50 if i % 2 else "BAD") for i, it in enumerate(items)})
-    ArenaHard().judge(run.path, FakeJudgeClient(verdict_judge), items)
-    plain = ArenaHard().score(run.path, num_rounds=10)
+    ArenaHard().judge(run.path, FakeJudgeClient(verdict_judge), items, JudgeOptions())
+    plain = ArenaHard(num_rounds=10).score(run.path, ScoreOptions())
     assert "style_control" not in plain["details"]
-    styled = ArenaHard(data_dir, style_control=("length",)).score(run.path, num_rounds=10)
+    styled = ArenaHard(data_dir, style_control=("length",), num_rounds=10).score(run.path, ScoreOptions())
     assert styled["metrics"] == plain["metrics"]  # the v0.1 number is unchanged
     assert styled["details"]["style_control"]["controls"] == ["length"]
     assert len(list(read_jsonl(run.annotations))) == 16

@@ -5,11 +5,12 @@ import re
 
 import pytest
 
-from harness.benchmarks import get_benchmark_class
-from harness.benchmarks.mt_bench import MTBench, score_judgments
+from harness.benchmarks import get_spec
+from harness.benchmarks.base import JudgeOptions, ScoreOptions
+from harness.benchmarks.mt_bench.benchmark import MTBench, score_judgments
 from harness.errors import HarnessError
-from harness.jsonl import append_jsonl, read_jsonl
-from harness.results import RunDir
+from harness.store.jsonl import append_jsonl, read_jsonl
+from harness.store.layout import RunDir
 from tests.helpers.fake_judge import FakeJudgeClient
 
 MODEL = "tiny-model"
@@ -49,7 +50,7 @@ def rating_judge(req):
 
 
 def test_items_and_registry(all_items):
-    assert get_benchmark_class("mt_bench") is MTBench
+    assert get_spec("mt_bench").load_class() is MTBench
     assert len(all_items) == 80 and all(len(it.turns) == 2 for it in all_items)
     assert {it.metadata["temperature"] for it in all_items if it.category == "writing"} == {0.7}
     assert {it.metadata["temperature"] for it in all_items if it.category == "math"} == {0.0}
@@ -70,7 +71,7 @@ def test_judge_and_score(tmp_path, items, shared_dir):
     write_generations(run, items, outputs)
     client = FakeJudgeClient(rating_judge)
     bench = MTBench()
-    bench.judge(run.path, client, items, data_dir=shared_dir / "data" / "mt_bench")
+    bench.judge(run.path, client, items, JudgeOptions(data_dir=shared_dir / "data" / "mt_bench"))
     assert len(client.requests) == 8
     req = client.requests[0]
     assert req.model == "gpt-4" and req.temperature == 0.0 and req.max_tokens == 2048
@@ -84,10 +85,10 @@ def test_judge_and_score(tmp_path, items, shared_dir):
     assert {(r["item_id"], r["turn"]) for r in rows} == {(it.item_id, t) for it in items for t in (1, 2)}
     assert {r["judge_prompt"] for r in rows} == {"single-v1", "single-v1-multi-turn", "single-math-v1",
                                                  "single-math-v1-multi-turn"}
-    bench.judge(run.path, client, items, data_dir=shared_dir / "data" / "mt_bench")
+    bench.judge(run.path, client, items, JudgeOptions(data_dir=shared_dir / "data" / "mt_bench"))
     assert len(client.requests) == 8  # resumed: nothing re-judged
 
-    s = bench.score(run.path)
+    s = bench.score(run.path, ScoreOptions())
     # turn 1: 9 7 5 3 ; turn 2: (-1 excluded) 7 5 3
     assert s["details"]["turn_1"] == pytest.approx(6.0)
     assert s["details"]["turn_2"] == pytest.approx(5.0)
@@ -102,7 +103,7 @@ def test_turbo_judge_uses_its_own_references(tmp_path, items, shared_dir):
     write_generations(run, items, outputs)
     client = FakeJudgeClient(rating_judge)
     ref_file = shared_dir / "data/simpo_eval/mt-bench/gpt-4-1106-preview.jsonl"
-    MTBench().judge(run.path, client, items, judge_model="gpt-4-1106-preview", reference_file=ref_file)
+    MTBench().judge(run.path, client, items, JudgeOptions(judge_model="gpt-4-1106-preview", data_dir=shared_dir / "data"))
     turbo = {json.loads(line)["question_id"]: json.loads(line)["choices"][0]["turns"]
              for line in ref_file.read_text().splitlines()}
     math_turn1 = [r for r in client.requests if r.messages[-1][1].startswith("[Instruction]")
@@ -112,24 +113,24 @@ def test_turbo_judge_uses_its_own_references(tmp_path, items, shared_dir):
     # FastChat looks references up by the judge's name: found beside the data dir as well
     n = len(client.requests)
     (run.annotations).unlink()
-    MTBench().judge(run.path, client, items, judge_model="gpt-4-1106-preview", data_dir=shared_dir / "data")
+    MTBench().judge(run.path, client, items, JudgeOptions(judge_model="gpt-4-1106-preview", data_dir=shared_dir / "data"))
     assert [r.messages for r in client.requests[n:]] == [r.messages for r in client.requests[:n]]
     # ... and a judge without references fails with a one-line error naming it
     with pytest.raises(HarnessError, match="gpt-4-0613"):
-        MTBench().judge(run.path, client, items, judge_model="gpt-4-0613", data_dir=shared_dir / "data")
+        MTBench().judge(run.path, client, items, JudgeOptions(judge_model="gpt-4-0613", data_dir=shared_dir / "data"))
 
 
 def test_turn_two_needs_turn_one_and_failures_are_retried(tmp_path, items, shared_dir):
     run = RunDir(tmp_path, MODEL, "mt_bench")
     write_generations(run, items[:1], {(items[0].item_id, 0): "score=4"})
     failing = FakeJudgeClient(lambda req: None)
-    MTBench().judge(run.path, failing, items[:1])
+    MTBench().judge(run.path, failing, items[:1], JudgeOptions())
     assert len(failing.requests) == 1  # only turn 1 is judgeable
     assert list(read_jsonl(run.annotations))[0]["error"]
     ok = FakeJudgeClient(rating_judge)
-    MTBench().judge(run.path, ok, items[:1])
+    MTBench().judge(run.path, ok, items[:1], JudgeOptions())
     assert len(ok.requests) == 1
-    assert MTBench().score(run.path)["metrics"]["mt_bench"] == 4.0
+    assert MTBench().score(run.path, ScoreOptions())["metrics"]["mt_bench"] == 4.0
 
 
 def test_score_judgments_errors():
@@ -157,13 +158,13 @@ def test_score_ignores_grades_of_answers_that_are_no_longer_generated(tmp_path, 
     outputs = {(it.item_id, t): f"score={s}" for it, s in zip(items, (9, 7, 5, 3), strict=True) for t in range(2)}
     run = RunDir(tmp_path, MODEL, "mt_bench")
     write_generations(run, items, outputs)
-    MTBench().judge(run.path, FakeJudgeClient(rating_judge), items, data_dir=shared_dir / "data" / "mt_bench")
+    MTBench().judge(run.path, FakeJudgeClient(rating_judge), items, JudgeOptions(data_dir=shared_dir / "data" / "mt_bench"))
     append_jsonl(run.annotations, [{"item_id": "9999", "turn": 1, "model": MODEL, "score": 10, "error": None}])
-    s = MTBench().score(run.path)
+    s = MTBench().score(run.path, ScoreOptions())
     assert s["details"]["n_stale_judgments"] == 1 and s["n"] == 4 and s["metrics"]["mt_bench"] == pytest.approx(6.0)
     run.generations.unlink()
     write_generations(run, items, {**outputs, (items[0].item_id, 0): "score=1"})
-    s = MTBench().score(run.path)
+    s = MTBench().score(run.path, ScoreOptions())
     assert s["details"]["n_stale_judgments"] == 3 and s["details"]["n_turn_1"] == 3 and s["details"]["n_turn_2"] == 3
     assert s["metrics"]["mt_bench"] == pytest.approx(5.0)
 

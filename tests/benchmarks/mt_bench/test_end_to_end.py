@@ -10,8 +10,8 @@ import json
 import pytest
 
 from harness.cli import main
-from harness.jsonl import read_jsonl
 from harness.judges.local_server import LocalJudgeServer, Reply
+from harness.store.jsonl import read_jsonl
 from tests.helpers.tiny_model import build_tiny_llama
 
 

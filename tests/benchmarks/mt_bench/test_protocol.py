@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.benchmarks.base import BenchmarkItem
-from harness.benchmarks.mt_bench import MTBench, protocol
+from harness.benchmarks.mt_bench.benchmark import MTBench, protocol
 from harness.benchmarks.mt_bench.protocol import parse_rating, prompt_for
 
 REAL = """The assistant's answer is accurate and addresses both parts of the question. It correctly

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.benchmarks import get_benchmark_class
-from harness.benchmarks.zeroeval import GSM8KZeroEval, MMLUReduxZeroEval
+from harness.benchmarks import get_spec
+from harness.benchmarks.base import ScoreOptions
+from harness.benchmarks.zeroeval.benchmark import GSM8KZeroEval, MMLUReduxZeroEval
 from harness.errors import HarnessError
-from harness.jsonl import append_jsonl, read_jsonl
-from harness.results import RunDir
+from harness.store.jsonl import append_jsonl, read_jsonl
+from harness.store.layout import RunDir
 from tests.benchmarks.zeroeval.test_data import write_jsonl
 
 GSM_ITEMS = [
@@ -45,8 +46,8 @@ def store_outputs(run: RunDir, outputs: dict[str, str], *, limit: int | None = N
 
 
 def test_registry_names():
-    assert get_benchmark_class("gsm8k") is GSM8KZeroEval
-    assert get_benchmark_class("mmlu") is MMLUReduxZeroEval
+    assert get_spec("gsm8k").load_class() is GSM8KZeroEval
+    assert get_spec("mmlu").load_class() is MMLUReduxZeroEval
 
 
 def test_items_carry_prompt_and_gold(data_dir):
@@ -67,7 +68,7 @@ def test_gsm_score(tmp_path, data_dir):
         "gsm8k-main-test-#2": "I am not sure.",  # parse failure
         # #3 has no generation: wrong, counted in the denominator
     })
-    payload = GSM8KZeroEval().score(path, data_dir)
+    payload = GSM8KZeroEval().score(path, ScoreOptions(data_dir=data_dir))
     assert payload["metrics"] == {"gsm": 50.0, "gsm_length": 2.5}
     d = payload["details"]
     assert (d["n_correct"], d["n_parsed"], d["n_parse_failures"], d["n_missing"], d["n_total"]) == (2, 2, 1, 1, 4)
@@ -81,25 +82,25 @@ def test_limit_denominator_and_gold_snapshot(tmp_path, data_dir):
     run = RunDir(tmp_path / "results", "m", "gsm8k")
     path = store_outputs(run, {"gsm8k-main-test-#0": '{"answer": 5}', "gsm8k-main-test-#1": '{"answer": 1}'},
                          limit=2)
-    payload = GSM8KZeroEval().score(path, data_dir)
+    payload = GSM8KZeroEval().score(path, ScoreOptions(data_dir=data_dir))
     assert payload["n"] == 2 and payload["details"]["limit"] == 2 and payload["metrics"]["gsm"] == 50.0
     # Without data, the snapshot written by the first score gives the same numbers.
-    again = GSM8KZeroEval().score(path, tmp_path / "nowhere")
+    again = GSM8KZeroEval().score(path, ScoreOptions(data_dir=tmp_path / "nowhere"))
     assert again["metrics"] == payload["metrics"] and again["details"]["gold_source"].endswith("gold.jsonl")
 
 
 def test_no_gold_anywhere(tmp_path):
     path = store_outputs(RunDir(tmp_path, "m", "gsm8k"), {"x": "{}"})
     with pytest.raises(HarnessError, match="no gold answers"):
-        GSM8KZeroEval().score(path, tmp_path / "nowhere")
+        GSM8KZeroEval().score(path, ScoreOptions(data_dir=tmp_path / "nowhere"))
 
 
 def test_no_generations_and_mismatched_ids(tmp_path, data_dir):
     with pytest.raises(HarnessError, match="no generations"):
-        GSM8KZeroEval().score(tmp_path / "empty", data_dir)
+        GSM8KZeroEval().score(tmp_path / "empty", ScoreOptions(data_dir=data_dir))
     path = store_outputs(RunDir(tmp_path, "m", "gsm8k"), {"other-id": '{"answer": "5"}'})
     with pytest.raises(HarnessError, match="match none"):
-        GSM8KZeroEval().score(path, data_dir)
+        GSM8KZeroEval().score(path, ScoreOptions(data_dir=data_dir))
 
 
 def test_mmlu_score(tmp_path, data_dir):
@@ -110,7 +111,7 @@ def test_mmlu_score(tmp_path, data_dir):
         "mmlu-redux-t-#3": '{"reasoning": "zz", "answer": ""}',  # no answer (mcqa rule)
         "mmlu-redux-t-#4": '"answer": "D"',  # regex, right
     })
-    payload = MMLUReduxZeroEval().score(path, data_dir)
+    payload = MMLUReduxZeroEval().score(path, ScoreOptions(data_dir=data_dir))
     assert payload["metrics"] == {"mmlu": 40.0, "mmlu_length": pytest.approx((3 + 5 + 1 + 0) / 4)}
     assert payload["details"]["n_parse_failures"] == 1
 
@@ -137,8 +138,8 @@ def test_end_to_end_tiny_model(tmp_path, data_dir):
         assert rc == 0
         run_dirs = [p for p in results.glob(f"*/{bench}") if p.is_dir()]
         assert len(run_dirs) == 1
-        cls = get_benchmark_class(bench)
-        payload = cls().score(run_dirs[0], data_dir)
+        cls = get_spec(bench).load_class()
+        payload = cls().score(run_dirs[0], ScoreOptions(data_dir=data_dir))
         d = payload["details"]
         assert d["n_total"] == 3 and d["limit"] == 3 and d["n_missing"] == 0
         assert d["n_parsed"] + d["n_parse_failures"] == 3

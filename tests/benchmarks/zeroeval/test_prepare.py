@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from harness.benchmarks.gsm8k_lmeval import GSM8KLmEval
-from harness.benchmarks.zeroeval import GSM8KZeroEval, MMLUReduxZeroEval, data, prepare
+from harness.benchmarks.gsm8k_lmeval.benchmark import GSM8KLmEval
+from harness.benchmarks.zeroeval import data, prepare
+from harness.benchmarks.zeroeval.benchmark import GSM8KZeroEval, MMLUReduxZeroEval
 
 
 def fake_hub(path, name, split, *, expected):

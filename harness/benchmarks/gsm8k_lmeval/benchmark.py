@@ -28,13 +28,15 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.benchmarks.base import Benchmark, BenchmarkItem
+from harness.benchmarks.base import Benchmark, BenchmarkItem, ScoreOptions, completeness
+from harness.benchmarks.gsm8k_lmeval.spec import SPEC
 from harness.benchmarks.zeroeval import data
-from harness.benchmarks.zeroeval.benchmark import PARSED_FILE, load_run, write_jsonl_atomic
+from harness.benchmarks.zeroeval.benchmark import PARSED_FILE, load_run
 from harness.errors import HarnessError
 from harness.manifest import base_manifest
+from harness.store.jsonl import write_jsonl_atomic
 
 NUM_FEWSHOT = 5
 FEWSHOT_SEED = 1234
@@ -46,6 +48,9 @@ FLEXIBLE_REGEX = re.compile(r"(-?[$0-9.,]{2,})|(-?[0-9]+)")
 REGEXES_TO_IGNORE = (",", "\\$", "(?s).*#### ", "\\.$")
 FALLBACK = "[invalid]"
 PROTOCOL = "lm-eval gsm8k v3.0, 5-shot, strict-match"
+
+if TYPE_CHECKING:
+    from harness.benchmarks.spec import BenchmarkSpec
 
 
 def doc_to_text(question: str) -> str:
@@ -108,12 +113,9 @@ def reference_answer(raw_answer: str) -> str:
 
 
 class GSM8KLmEval(Benchmark):
-    name: ClassVar[str] = "gsm8k_lmeval"
-    recommended_max_new_tokens: ClassVar[int] = 256  # lm-eval's default max_gen_toks
-    stop: ClassVar[tuple[str, ...]] = UNTIL
+    """lm-eval's GSM8K; its spec caps generation at lm-eval's default max_gen_toks (256)."""
 
-    def __init__(self, data_dir: Path | None = None) -> None:
-        self.data_dir = Path(data_dir) if data_dir else None
+    spec: ClassVar[BenchmarkSpec] = SPEC
 
     def load_items(self, data_dir: Path | None = None, limit: int | None = None) -> list[BenchmarkItem]:
         if limit is not None and limit < 1:
@@ -136,8 +138,8 @@ class GSM8KLmEval(Benchmark):
     def _gold(self, item: BenchmarkItem) -> dict[str, Any]:
         return {"id": item.item_id, "gold": item.reference}
 
-    def score(self, run_dir: Path, data_dir: Path | None = None) -> dict[str, Any]:
-        run = load_run(self, Path(run_dir), data_dir)
+    def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
+        run = load_run(self, Path(run_dir), options.data_dir)
         rows: list[dict[str, Any]] = []
         n_strict = n_flex = n_invalid = n_missing = 0
         lengths: list[int] = []
@@ -147,7 +149,7 @@ class GSM8KLmEval(Benchmark):
                 n_missing += 1
                 rows.append({"id": g["id"], "missing": True, "strict_match": False, "flexible_match": False})
                 continue
-            response = truncate_at_stop(rec["output"])
+            response = truncate_at_stop(rec.output)
             strict = regex_filter(response, STRICT_REGEX)
             flexible = regex_filter(response, FLEXIBLE_REGEX, group_select=-1)
             s_ok, f_ok = exact_match(strict, g["gold"]), exact_match(flexible, g["gold"])
@@ -172,6 +174,7 @@ class GSM8KLmEval(Benchmark):
             "model": run.model,
             "metrics": {"gsm": details["accuracy"], "gsm_flexible_extract": details["flexible_extract"]},
             "details": details,
+            **completeness(n_expected=n_total, n_scored=n_total - n_missing, what="items", n_ungenerated=n_missing),
             "n": n_total,
             "manifest": base_manifest(benchmark=self.name, protocol=PROTOCOL, limit=run.limit,
                                       gold_source=run.gold_source, generation_run_config=run.run_config),

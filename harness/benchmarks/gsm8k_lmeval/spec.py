@@ -1,0 +1,18 @@
+"""GSM8K 5-shot (lm-evaluation-harness) as the harness sees it (see harness.benchmarks.spec)."""
+
+from harness.benchmarks.spec import BenchmarkSpec, DataSpec, MetricSpec
+
+SPEC = BenchmarkSpec(
+    name="gsm8k_lmeval",
+    title="GSM8K 5-shot (lm-eval)",
+    impl="harness.benchmarks.gsm8k_lmeval.benchmark:GSM8KLmEval",
+    description="GSM8K test, 5 shots from train (lm-evaluation-harness gsm8k v3.0), strict-match",
+    n_items=1319,
+    data=DataSpec(subdirs=("gsm8k",), files="test.jsonl and train.jsonl",
+                  public="huggingface.co/datasets/openai/gsm8k"),
+    metrics=(MetricSpec("gsm", "GSM", 1), MetricSpec("gsm_flexible_extract", "GSM flexible-extract", 1)),
+    decoding_key="gsm8k",
+    paired_test="mcnemar",
+    max_new_tokens=256,
+    in_tables=False,
+)

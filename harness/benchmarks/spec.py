@@ -1,0 +1,104 @@
+"""What a benchmark declares about itself, in one place (its package's ``spec.py``).
+
+Everything else derives from the spec: the model-registry validation (which decoding keys and
+published metric keys exist), the planner (items, judge units, cost), the CLI help and
+``benchmarks list``, the tables (columns, labels, digits), the embedded local judge (verdict
+choices), the chat-template variants (``--authors-exact``), the importers and the comparisons.
+Specs are plain data: importing one imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+BosPolicy = Literal["template", "prepend", "none"]
+PairedTest = Literal["bootstrap_mean", "bradley_terry", "wilcoxon", "mcnemar"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A number a benchmark reports (a key of scores.json ``metrics`` and of published scores)."""
+
+    key: str
+    label: str  # table header
+    digits: int  # decimals printed in tables
+    has_ci: bool = False
+
+
+@dataclass(frozen=True)
+class VerdictSpec:
+    """How the embedded local judge recognises this protocol's prompt and forces a legal verdict.
+
+    ``mode="generate"``: after its text, if ``present`` does not match, append ``prefix`` and the
+    highest-scoring of ``choices`` followed by ``suffix``. ``mode="logprobs"``: a one-token answer
+    among ``choices`` with their log-probs (AlpacaEval's m/M).
+    """
+
+    marker: str  # text in the judge prompt that identifies the protocol
+    choices: tuple[str, ...]
+    mode: Literal["generate", "logprobs"] = "generate"
+    present: str = ""  # regex of a verdict already in the judge's text
+    prefix: str = ""
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    default_model: str  # the official judge
+    units_per_item: int  # judge calls per item (AlpacaEval 1, Arena-Hard 2 games, MT-Bench 2 turns)
+    tokens_per_unit: tuple[int, int]  # rough (prompt, completion) tokens per call, for cost estimates
+    verdict: VerdictSpec | None = None
+    uses_references: bool = False  # MT-Bench grades some categories against reference answers
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where the data is looked for: ``--data-dir/<subdir>/`` for each of ``subdirs`` (then
+    ``--data-dir`` itself, whose files are checked to be this benchmark's), else ``public``."""
+
+    subdirs: tuple[str, ...]
+    files: str  # the layout, for docs and errors
+    public: str  # the public source used when online
+    offline: str | None = None  # what works with no network and no --data-dir, if anything
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    name: str
+    title: str
+    impl: str  # "module:Class", imported only when the benchmark is used
+    description: str
+    n_items: int  # the full item set
+    data: DataSpec
+    metrics: tuple[MetricSpec, ...]
+    judge: JudgeSpec | None = None
+    decoding_key: str = ""  # key of a model config's ``decoding`` (default: name)
+    # --authors-exact: template id -> BOS policy of the SimPO authors' variant
+    # (``harness/templates/<name>.<template>.jinja``)
+    authors_templates: dict[str, BosPolicy] = field(default_factory=dict)
+    formats: tuple[str, ...] = ()  # official tools' file formats that import into / export from it
+    paired_test: PairedTest | None = None
+    max_new_tokens: int | None = None  # a cap the protocol fixes itself (lm-eval GSM8K: 256)
+    in_tables: bool = True  # scores shown by `table` (a variant stored under another metric is not)
+
+    def __post_init__(self) -> None:
+        if not self.decoding_key:
+            object.__setattr__(self, "decoding_key", self.name)
+
+    @property
+    def needs_judge(self) -> bool:
+        return self.judge is not None
+
+    @property
+    def metric_keys(self) -> tuple[str, ...]:
+        return tuple(m.key for m in self.metrics)
+
+    def load_class(self) -> type:
+        module_name, _, attr = self.impl.partition(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def create(self, **kwargs: Any) -> Any:
+        """A benchmark instance (imports its implementation)."""
+        return self.load_class()(**kwargs)
