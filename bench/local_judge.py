@@ -21,7 +21,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from harness.benchmarks.mt_bench import protocol as mt  # noqa: E402
 from harness.benchmarks.mt_bench.data import load_questions  # noqa: E402
-from harness.judges.local_model import DEFAULT_JUDGE_MODEL, VERDICT_FORMATS, LocalModelResponder  # noqa: E402
+from harness.benchmarks import get_spec  # noqa: E402
+from harness.judges.local_model import DEFAULT_JUDGE_MODEL, LocalModelResponder  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     responder = LocalModelResponder(args.model)
-    fmt = VERDICT_FORMATS[0]
+    fmt = get_spec("mt_bench").judge.verdict
     rows, _ = load_questions(Path(args.data_dir) if args.data_dir else None)
     questions = [q for q in rows if not mt.needs_reference(q["category"])][: args.prompts]
     contexts = []

@@ -17,6 +17,12 @@ class HarnessError(Exception):
     exit_code: int = 2
 
 
+class IncompleteError(HarnessError):
+    """Work that is not finished (failed judge calls, missing judgments): exit 1, and a rerun resumes."""
+
+    exit_code = 1
+
+
 def did_you_mean(name: str, choices: Iterable[str], what: str = "name") -> HarnessError:
     """Build an 'unknown X' error with close-match suggestions."""
     choices = sorted(set(choices))

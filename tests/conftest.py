@@ -35,3 +35,14 @@ def baseline(tmp_path_factory, offline):
     from tests.helpers import run_env
 
     return run_env.completed_baseline(tmp_path_factory.mktemp("baseline"))
+
+
+@pytest.fixture()
+def toy():
+    """The toy judged benchmark of tests/helpers/toy_benchmark.py, registered for the test only."""
+    import harness.benchmarks as benchmarks
+    from tests.helpers.toy_benchmark import TOY
+
+    benchmarks.register(TOY)
+    yield TOY
+    benchmarks.unregister(TOY.name)

@@ -54,7 +54,7 @@ def test_flaky_judge_gives_the_fault_free_result(baseline, tmp_path):
     faults = sum(outcomes.get(kind, 0) for kind in FAULT_KINDS)
     assert faults / sum(outcomes.values()) >= 0.25
     _assert_same_as_baseline(results, baseline)
-    usage = run_env.scores(results)["manifest"]["judge"]["usage"]
+    usage = run_env.scores(results)["manifest"]["judge"]
     assert usage["calls"] == N_ITEMS and usage["failures"] == 0
     assert usage["retries"] == sum(outcomes.values()) - N_ITEMS  # every failed attempt retried, none lost
 
@@ -66,7 +66,7 @@ def test_failed_judgments_are_retried_by_the_next_run_only(baseline, tmp_path, c
         assert main(baseline.env.argv(results, bad.base_url, "--judge-max-retries", "1")) == 1  # incomplete
         assert bad.request_count == 2 * N_ITEMS  # one try + one retry each, then NaN
     err = capsys.readouterr().err
-    assert f"warning: alpaca_eval: {N_ITEMS} judgment(s) failed" in err and "incomplete" in err
+    assert f"alpaca_eval: {N_ITEMS} judge calls failed" in err and "HTTP 500" in err and "incomplete" in err
     first = run_env.annotations(results)
     assert len(first) == N_ITEMS and all(a["preference"] is None for a in first)
     assert run_env.scores(results)["details"]["n_failed"] == N_ITEMS
@@ -152,3 +152,29 @@ def test_sigkill_during_generation_and_judging_then_resume(baseline, tmp_path):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sigkill_more_kill_points(baseline, tmp_path, seed):
     _sigkill_scenario(baseline, tmp_path, seed=seed)
+
+
+# --------------------------------------------------------------------------- two processes
+def test_two_runs_on_one_results_dir_never_duplicate(baseline, tmp_path):
+    """A second `run` on a directory in use stops at once naming the holder; with --wait it queues
+    behind it and finds everything done: no row is duplicated and no judge call is paid twice."""
+    results = tmp_path / "results"
+    log = tmp_path / "first.log"
+    with LocalJudgeServer(hashed_preference_responder, latency_s=0.3) as srv:
+        argv = baseline.env.argv(results, srv.base_url, "--judge-concurrency", "1")
+        first = _start(argv, log)
+        deadline = time.monotonic() + 120
+        while srv.request_count < 1 and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = run_env.run_cli(argv)
+        assert second.returncode == 2, second.stderr
+        assert f"in use by process {first.pid}" in second.stderr and "--wait" in second.stderr
+        assert second.stderr.count("error:") == 1 and "Traceback" not in second.stderr
+        waited = run_env.run_cli([*argv, "--wait"], timeout=240)
+        assert waited.returncode == 0, waited.stderr
+        assert first.wait(timeout=120) == 0, log.read_text()
+        assert srv.request_count == baseline.judge_requests  # each judge call paid once
+    gens, anns = run_env.generations(results), run_env.annotations(results)
+    assert len(gens) == len({g["key"] for g in gens}) == N_ITEMS
+    assert len(anns) == N_ITEMS
+    _assert_same_as_baseline(results, baseline)

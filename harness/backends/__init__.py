@@ -81,6 +81,8 @@ def build_options(backend: str, given: dict[str, Any]) -> BackendOptions:
         err = exc.errors()[0]
         key = str(err["loc"][0]) if err["loc"] else ""
         flag = flag_of(key, cls.model_fields[key]) if key in cls.model_fields else key
+        if err["type"] == "value_error" and not err["loc"]:  # a backend's own check names its flags
+            raise HarnessError(str(err["ctx"]["error"])) from None
         if err["type"] == "greater_than_equal":
             raise HarnessError(f"{flag} must be >= {err['ctx']['ge']}, got {err['input']}") from None
         raise HarnessError(f"{flag}: {err['msg']} (backend {backend})") from None

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from harness.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult
 from harness.errors import HarnessError
@@ -39,6 +39,13 @@ class OpenAIOptions(BackendOptions):
         "completions", description="token ids to /completions, or messages to /chat/completions")
     api_concurrency: int = Field(8, ge=1, description="parallel requests (default 8)")
 
+    @model_validator(mode="after")
+    def _needs_a_server(self) -> OpenAIOptions:
+        if not self.api_base:
+            raise ValueError("--api-base is required with --backend openai (the server's URL, e.g. "
+                             "http://localhost:8000/v1)")
+        return self
+
 
 class OpenAIBackend(Backend):
     name: ClassVar[str] = "openai"
@@ -46,10 +53,7 @@ class OpenAIBackend(Backend):
 
     @classmethod
     def create(cls, model: ResolvedModel, options: BackendOptions, *, tokenizer: Any = None) -> OpenAIBackend:
-        assert isinstance(options, OpenAIOptions)
-        if not options.api_base:
-            raise HarnessError("--api-base is required with --backend openai (the server's URL, e.g. "
-                               "http://localhost:8000/v1)")
+        assert isinstance(options, OpenAIOptions) and options.api_base
         served = model.config.hf_repo if model.config is not None else model.name
         return cls(base_url=options.api_base, model=served, api_key_env=options.api_key_env,
                    concurrency=options.api_concurrency, mode=options.openai_mode)

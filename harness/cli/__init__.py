@@ -16,6 +16,7 @@ import errno
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from harness import __version__
@@ -50,6 +51,8 @@ def _top_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # alpaca-eval 0.6.2 imports pkg_resources (it needs setuptools<81) and warns on every import
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     top = _top_parser()
     if not argv or argv[0].startswith("-"):
         top.parse_args(argv)  # handles --help / --version and exits

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = locate_run_dir(store, args.model, args.benchmark)
     items = bench.load_items(store.data_dir, args.limit)
     if judge.embedded:
-        print("note: " + EMBEDDED_JUDGE_NOTE.format(judge=judge.local_judge), file=sys.stderr)
+        print("note: " + EMBEDDED_JUDGE_NOTE.format(judge=judge.local_judge, key_env=judge.judge_api_key_env), file=sys.stderr)
     session = JudgeSession(judge, progress=store.progress)
     try:
         with run_lock(run_dir.path, wait=store.wait):

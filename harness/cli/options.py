@@ -54,8 +54,9 @@ def benchmark_names(args: argparse.Namespace, default: str) -> list[str]:
 
 
 def _argparse_type(annotation: Any) -> dict[str, Any]:
-    args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
-    base = args[0]
+    base = annotation
+    if typing.get_origin(annotation) is not typing.Literal and typing.get_args(annotation):  # X | None
+        base = next(a for a in typing.get_args(annotation) if a is not type(None))
     if typing.get_origin(base) is typing.Literal:
         return {"choices": typing.get_args(base)}
     if base in (int, float):

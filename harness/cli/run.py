@@ -54,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
 
     names = options.benchmark_names(args, DEFAULT_BENCHMARKS)
     gen, judge, store = options.generation_settings(args), options.judge_settings(args), options.store_settings(args)
+    check_judge_inputs(names, judge, store)
     session = ModelSession(args.model, store, gen.template)
     jobs = [session.job(name, gen) for name in names]
-    check_judge_inputs(jobs, judge, store)
     plans = [plan_job(job, gen, judge) for job in jobs]
     print(f"model: {session.model.name} ({session.model.model_id}); results: {store.results_dir}")
     print(format_plan(plans, judge.endpoint))
     if judge.embedded and any(p.needs_judge for p in plans):
-        print("note: " + EMBEDDED_JUDGE_NOTE.format(judge=judge.local_judge))
+        print("note: " + EMBEDDED_JUDGE_NOTE.format(judge=judge.local_judge, key_env=judge.judge_api_key_env))
     if store.dry_run:
         return 0
     judge_session = JudgeSession(judge, progress=store.progress)
@@ -82,15 +82,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_judge_inputs(jobs: Sequence, judge, store) -> None:
+def check_judge_inputs(names: Sequence[str], judge, store) -> None:
     """A wrong --reference-model or --local-judge fails now, not after generation."""
+    from harness.benchmarks import get_benchmark
     from harness.benchmarks.base import JudgeOptions
 
-    for job in jobs:
-        if job.spec.needs_judge:
-            job.benchmark.check_judge_options(JudgeOptions(reference_model=judge.reference_model,
-                                                           data_dir=store.data_dir))
-    if judge.embedded and any(job.spec.needs_judge for job in jobs):
+    judged = [b for b in (get_benchmark(n) for n in names) if b.needs_judge]
+    for bench in judged:
+        bench.check_judge_options(JudgeOptions(reference_model=judge.reference_model, data_dir=store.data_dir))
+    if judge.embedded and judged:
         from harness.model_loading import resolve_model
 
         resolve_model(judge.local_judge)

@@ -12,6 +12,7 @@ from harness.tables.render import FORMATS
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--paper", choices=("gemma", "v0.2", "v0.1"), help="a published table of the SimPO README")
+    # choices mirror harness/tables/papers.yaml (checked by a test)
     which.add_argument("--models", help="comma-separated registry names / HF repos (or names with results)")
     parser.add_argument("--format", choices=FORMATS, default="markdown")
     parser.add_argument("--output", type=Path, help="write the table here instead of stdout")
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from harness.registry.models import load_registry
-    from harness.tables.paper import add_reproduced, models_table, paper_table
+    from harness.tables.paper import add_reproduced, footnotes, models_table, paper_table
     from harness.tables.render import render
 
     registry = load_registry()
@@ -34,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
         rows, columns = models_table(registry, names, args.results_dir)
     if args.results_dir is not None:
         rows, columns = add_reproduced(rows, columns, args.results_dir)
-    text = render(rows, columns, args.format)
+    text = render(rows, columns, args.format, footnotes(rows))
     if args.output is None:
         print(text, end="")
         return 0
-    from harness.jsonl import write_text_atomic
+    from harness.store.jsonl import write_text_atomic
 
     write_text_atomic(args.output, text)
     print(f"wrote {args.output}")

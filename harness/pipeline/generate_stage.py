@@ -29,6 +29,7 @@ class LazyBackend(Backend):
             return iter(())
         if self._backend is None:
             self._backend = self._factory()
+            self.name = self._backend.name  # type: ignore[misc]  # records name the backend that decoded
         return self._backend.generate(requests)
 
     @property

@@ -116,6 +116,7 @@ def judge_run_dir(benchmark: Benchmark, run_path: Path, items: list[BenchmarkIte
         info = {"judge_model": judge.model, "judge_endpoint": judge.endpoint, "embedded_local_judge": s.embedded,
                 "api_key_env": s.judge_api_key_env, "reference_model": options.reference_model, "usage": usage}
         if s.embedded:
-            info["note"] = EMBEDDED_JUDGE_NOTE.format(judge=s.local_judge)
-        append_jsonl(run_path / JUDGE_RUNS, [{"started_utc": started, "benchmark": benchmark.name, **info}])
+            info["note"] = EMBEDDED_JUDGE_NOTE.format(judge=s.local_judge, key_env=s.judge_api_key_env)
+        flat = {k: v for k, v in info.items() if k != "usage"}
+        append_jsonl(run_path / JUDGE_RUNS, [{"started_utc": started, "benchmark": benchmark.name, **flat, **usage}])
     return info

@@ -114,5 +114,9 @@ def run_job(job: Job, session: ModelSession, judge_session: JudgeSession | None,
         if "score" in stages:
             options = ScoreOptions(data_dir=store.data_dir, judge_model=judge_id.model if judge_id else None,
                                    judge_endpoint=judge_id.endpoint if judge_id else None)
-            result.payload = score_run_dir(job.benchmark, job.run_dir.path, options, command=command)
+            this_run = {"backend": result.generation.backend if result.generation else None,
+                        "new_generations": result.generation.new if result.generation else None,
+                        "judge": result.judge}
+            result.payload = score_run_dir(job.benchmark, job.run_dir.path, options, command=command,
+                                           extra_manifest={"this_run": this_run})
     return result

@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from harness.benchmarks.base import Benchmark, ScoreOptions
-from harness.errors import HarnessError
+from harness.errors import IncompleteError
+from harness.store.judgments import AllJudgmentsFailed
 
 GENERATION_FIELDS = ("model", "model_id", "revision", "backend", "template", "template_hash", "authors_exact",
                      "params", "alpaca_eval_062_beam_quirk", "limit", "n_items", "run_config", "source_files",
                      "imported_from")
 
 
-class IncompleteScore(HarnessError):
+class IncompleteScore(IncompleteError):
     """A score was written but is incomplete; the command exits 1 unless --allow-incomplete."""
-
-    exit_code = 1
 
 
 def _last_judge_run(run_path: Path) -> dict[str, Any] | None:
@@ -43,7 +42,12 @@ def score_run_dir(benchmark: Benchmark, run_path: Path, options: ScoreOptions, *
     from harness.store.jsonl import write_json_atomic
     from harness.store.layout import SCORES
 
-    payload = benchmark.score(run_path, options)
+    try:
+        payload = benchmark.score(run_path, options)
+    except AllJudgmentsFailed as exc:  # nothing to score: say so in scores.json too, never a stale number
+        payload = {"benchmark": benchmark.name, "model": run_path.parent.name, "metrics": {}, "ci": {},
+                   "details": {"n_failed": exc.n_failed, "errors": exc.errors}, "n": 0, "status": "incomplete",
+                   "incomplete": {"n_scored": 0, "n_failed": exc.n_failed, "reason": str(exc)}}
     payload.setdefault("status", "complete")
     payload.setdefault("incomplete", None)
     generation = read_generation_manifest(run_path)

@@ -13,8 +13,8 @@ from typing import Any
 from harness.store.judgments import OPENAI_ENDPOINT, JudgeId
 
 DEFAULT_MODEL = "smollm2-135m-instruct"  # the embedded default model (and local judge)
-EMBEDDED_JUDGE_NOTE = ("judged by the embedded local judge {judge!r} (no API key or --judge-base-url given): "
-                       "these judgments are NOT GPT-4's and are not comparable to published numbers")
+EMBEDDED_JUDGE_NOTE = ("judged by the embedded local judge {judge!r} (no API key in ${key_env} and no "
+                       "--judge-base-url): these judgments are NOT GPT-4's and are not comparable to published numbers")
 
 
 @dataclass(frozen=True)

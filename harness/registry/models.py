@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.errors import HarnessError, did_you_mean
 from harness.paths import model_configs_dir
@@ -106,12 +106,17 @@ class ModelConfig(_Strict):
             raise ValueError("local_source needs gguf_file (the weights file inside that package)")
         if self.published and self.version and self.published.table != self.version:
             raise ValueError(f"published.table {self.published.table!r} differs from version {self.version!r}")
+        return self
+
+    @field_validator("decoding")
+    @classmethod
+    def _known_benchmarks(cls, decoding: dict[str, DecodingParams]) -> dict[str, DecodingParams]:
         from harness.benchmarks import decoding_keys
 
-        unknown = sorted(set(self.decoding) - decoding_keys())
+        unknown = sorted(set(decoding) - decoding_keys())
         if unknown:
-            raise ValueError(f"decoding: unknown benchmark {unknown[0]!r}; known: {', '.join(sorted(decoding_keys()))}")
-        return self
+            raise ValueError(f"unknown benchmark {unknown[0]!r}; known: {', '.join(sorted(decoding_keys()))}")
+        return decoding
 
     @property
     def load_repo(self) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, IncompleteError
 
 OPENAI_ENDPOINT = "https://api.openai.com/v1"
 Row = dict[str, Any]
@@ -79,7 +79,8 @@ def select_judgments(rows: Iterable[Row], *, unit: Callable[[Row], tuple], faile
             stale_units.add(unit(r))
         else:
             live.append(r)
-    successes = Counter(JudgeId.of(r) for r in live if not failed(r))
+    # a unit settled without a call (AlpacaEval's identical outputs) says nothing about who judges
+    successes = Counter(JudgeId.of(r) for r in live if not failed(r) and r.get("judge_call", True))
     judge = _pick_judge(successes, judge_model, judge_endpoint, source)
     chosen = judge_model is not None or judge_endpoint is not None
     if judge is None and chosen:  # nothing succeeded for the chosen judge: its failures, if any, count
@@ -103,8 +104,17 @@ def select_judgments(rows: Iterable[Row], *, unit: Callable[[Row], tuple], faile
         n_failed=len(failed_units), n_stale=len(stale_units - set(latest) - set(attempted)), errors=errors)
 
 
-def failed_calls_error(n_failed: int, errors: list[str], source: str) -> HarnessError:
+class AllJudgmentsFailed(IncompleteError):
+    """No judgment of the current answers succeeded: nothing to score, but a rerun retries them."""
+
+    def __init__(self, n_failed: int, errors: list[str], source: str) -> None:
+        first = errors[0] if errors else "judge call failed"
+        super().__init__(f"{n_failed} judge call{'s' if n_failed != 1 else ''} failed ({source}): {first}; "
+                         "rerun to retry only those")
+        self.n_failed = n_failed
+        self.errors = errors
+
+
+def failed_calls_error(n_failed: int, errors: list[str], source: str) -> AllJudgmentsFailed:
     """'N judge calls failed: <first error>' for a run where no judgment succeeded."""
-    first = errors[0] if errors else "judge call failed"
-    return HarnessError(f"{n_failed} judge call{'s' if n_failed != 1 else ''} failed ({source}): {first}; "
-                        "rerun 'simpo-harness judge' to retry only those")
+    return AllJudgmentsFailed(n_failed, errors, source)

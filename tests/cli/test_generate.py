@@ -5,20 +5,14 @@ from pathlib import Path
 
 import pytest
 
-import harness.benchmarks as benchmarks
 from harness.cli import main
-from harness.store import GENERATION_MANIFEST, records_for_run
+from harness.store import GENERATION_MANIFEST, current_generations
 from tests.helpers.tiny_model import build_tiny_llama
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny-llama")
-
-
-@pytest.fixture
-def toy(monkeypatch):
-    monkeypatch.setitem(benchmarks.BENCHMARKS, "toy", "tests.test_generation:ToyBenchmark")
 
 
 def _gen(tiny, results, *extra):
@@ -36,7 +30,7 @@ def test_generate_writes_store_and_manifest_then_resumes(tiny, tmp_path, toy, ca
     assert manifest["template"] == "llama3" and manifest["backend"] == "transformers"
     assert manifest["params"]["max_new_tokens"] == 8 and manifest["params"]["stop_token_ids"] == [1, 4]
     assert manifest["alpaca_eval_062_beam_quirk"] is False and "packages" in manifest
-    assert len(records_for_run(run)) == 5
+    assert len(current_generations(run)) == 5
 
     assert _gen(tiny, tmp_path, "--template", "llama3", "--limit", "4") == 0
     out, err = capsys.readouterr()
@@ -47,7 +41,7 @@ def test_generate_writes_store_and_manifest_then_resumes(tiny, tmp_path, toy, ca
     assert _gen(tiny, tmp_path, "--template", "llama3", "--limit", "1", "--alpaca-eval-062-quirk",
                 "--no-progress") == 0
     assert json.loads((run / GENERATION_MANIFEST).read_text())["alpaca_eval_062_beam_quirk"] is True
-    assert len(records_for_run(run)) == 2 and len(records_for_run(run, all_configs=True)) == 6
+    assert len(current_generations(run)) == 2 and len(current_generations(run, all_configs=True)) == 6
 
 
 def test_local_dir_uses_simpo_harness_yaml(tiny, tmp_path, toy, capsys):
@@ -57,8 +51,8 @@ def test_local_dir_uses_simpo_harness_yaml(tiny, tmp_path, toy, capsys):
         "name: my-simpo\ntemplate: llama3-nobos\ndecoding:\n  toy: {max_new_tokens: 3, temperature: 0.0}\n")
     assert main(["generate", "--model", str(model), "--benchmark", "toy", "--backend", "transformers",
                  "--results-dir", str(tmp_path / "r"), "--limit", "1", "--no-progress"]) == 0
-    recs = records_for_run(tmp_path / "r" / "my-simpo" / "toy")
-    assert len(recs) == 2 and recs[0]["template"] == "llama3-nobos" and recs[0]["num_output_tokens"] <= 3
+    recs = current_generations(tmp_path / "r" / "my-simpo" / "toy")
+    assert len(recs) == 2 and recs[0].template == "llama3-nobos" and recs[0].num_output_tokens <= 3
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -90,11 +84,10 @@ def test_generate_with_vllm_matches_transformers(tiny, tmp_path, toy, monkeypatc
     assert _gen(tiny, tmp_path / "hf", *common) == 0
     assert main(["generate", "--model", str(tiny), "--benchmark", "toy", "--results-dir", str(tmp_path / "vl"),
                  "--max-new-tokens", "8", *common]) == 0  # default backend: vllm where it imports
-    hf = records_for_run(tmp_path / "hf" / "tiny-llama" / "toy")
-    vl = records_for_run(tmp_path / "vl" / "tiny-llama" / "toy")
-    assert {r["backend"] for r in vl} == {"vllm"}
-    assert [(r["key"], r["output"], r["num_output_tokens"]) for r in hf] == [
-        (r["key"], r["output"], r["num_output_tokens"]) for r in vl]
+    hf = current_generations(tmp_path / "hf" / "tiny-llama" / "toy")
+    vl = current_generations(tmp_path / "vl" / "tiny-llama" / "toy")
+    assert {r.backend for r in vl} == {"vllm"}
+    assert [(r.key, r.output, r.num_output_tokens) for r in hf] == [(r.key, r.output, r.num_output_tokens) for r in vl]
 
 
 @pytest.mark.parametrize(("model", "message"), [("", "--model is empty"), ("FILE", "is a file, not a model")])

@@ -32,7 +32,8 @@ def run(tmp_path, ae_dir):
     records = []
     for i, ref in enumerate(reference[:6]):
         output = ref["output"] if i == 0 else f"answer {i}: " + ref["instruction"][::-1]
-        records.append({"item_id": f"{i:03d}", "turn": 0, "sample_index": 0, "model": MODEL, "output": output})
+        records.append({"key": f"k{i}", "item_id": f"{i:03d}", "turn": 0, "sample_index": 0, "model": MODEL,
+                        "output": output})
     append_jsonl(run_dir.generations, records)
     return run_dir, reference
 
@@ -85,10 +86,12 @@ def test_judge_then_score_end_to_end_and_rerun_is_free(run, ae_dir, capsys):
     assert scores["metrics"]["ae2_length"] == int(sum(map(len, gens)) / len(gens))
     assert scores["details"]["lc_status"] == "unavailable" and "ae2_lc" not in scores["metrics"]
     assert scores["details"]["lc_reason"].startswith("LC unavailable")
-    assert scores["details"]["incomplete"] == "6 of 805 instructions"
+    assert scores["status"] == "complete" and scores["incomplete"] is None  # all 6 generated items are judged
     man = scores["manifest"]
     assert man["prompt_sha256"] == protocol.prompt_sha256() and man["alpaca_eval_version"] == "0.6.2"
-    assert man["judge_models"] == ["gpt-4-1106-preview"] and man["protocol"] == "weighted_alpaca_eval_gpt4_turbo"
+    assert man["judges"] == [f"gpt-4-1106-preview @ {srv.base_url}"]
+    assert man["protocol"] == "weighted_alpaca_eval_gpt4_turbo"
+    assert man["judge"]["judge_endpoint"] == srv.base_url and man["judge"]["judge_model"] == "gpt-4-1106-preview"
     assert "LC unavailable" in capsys.readouterr().out
     usage = list(read_jsonl(run_dir.path / "judge_runs.jsonl"))
     assert [u["calls"] for u in usage] == [5, 0, 0] and usage[2]["cache_hits"] == 5
@@ -99,8 +102,8 @@ def test_changed_output_is_judged_again(run, ae_dir):
     responder = scripted_logprob_responder({"m": math.log(P_M), "M": math.log(1 - P_M)})
     with LocalJudgeServer(responder) as srv:
         assert _judge(run_dir, ae_dir, srv.base_url) == 0
-        append_jsonl(run_dir.generations, [{"item_id": "003", "turn": 0, "sample_index": 0, "model": MODEL,
-                                            "output": "a brand new answer"}])
+        append_jsonl(run_dir.generations, [{"key": "k3-new", "item_id": "003", "turn": 0, "sample_index": 0,
+                                            "model": MODEL, "output": "a brand new answer"}])
         assert _judge(run_dir, ae_dir, srv.base_url) == 0
         assert srv.request_count == 6
 
@@ -148,7 +151,8 @@ def test_user_errors_are_one_line(tmp_path, ae_dir, capsys, monkeypatch):
     RunDir(tmp_path, "m", "alpaca_eval").ensure()
     rc = main(["judge", "--model", "m", "--benchmark", "alpaca_eval", "--results-dir", str(tmp_path),
                "--data-dir", str(ae_dir), "--judge-api-key-env", "NOPE_KEY"])
-    assert rc == 2 and "NOPE_KEY" in capsys.readouterr().err
+    err = capsys.readouterr().err  # no key, no endpoint: the embedded judge, announced (then no generations)
+    assert rc == 2 and "no API key in $NOPE_KEY" in err and "no AlpacaEval generations" in err
     rc = main(["score", "--benchmark", "alpaca_eval", "--outputs", str(tmp_path / "missing.json")])
     assert rc == 2 and "file not found" in capsys.readouterr().err
     rc = main(["judge", "--model", "m", "--benchmark", "alpaca_evl", "--results-dir", str(tmp_path)])
@@ -164,8 +168,8 @@ def test_killed_judge_run_loses_no_paid_call(tmp_path, ae_dir):
 
     reference, _ = ae_data.load_reference(ae_dir)
     run_dir = RunDir(tmp_path / "results", MODEL, "alpaca_eval").ensure()
-    append_jsonl(run_dir.generations, [{"item_id": f"{i:03d}", "turn": 0, "sample_index": 0, "model": MODEL,
-                                        "output": f"out {i}"} for i in range(30)])
+    append_jsonl(run_dir.generations, [{"key": f"k{i}", "item_id": f"{i:03d}", "turn": 0, "sample_index": 0,
+                                        "model": MODEL, "output": f"out {i}"} for i in range(30)])
     responder = scripted_logprob_responder({"m": -1.2, "M": -0.4})
     with LocalJudgeServer(responder, latency_s=0.25) as srv:
         cmd = [sys.executable, "-m", "harness", "judge", "--model", MODEL, "--benchmark", "alpaca_eval",

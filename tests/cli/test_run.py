@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+import harness.backends as backends
 import harness.model_loading as model_loading
 from harness.cli import main
 from harness.judges.local_server import LocalJudgeServer, hashed_preference_responder
@@ -15,7 +16,8 @@ from tests.helpers.run_env import MODEL_NAME, N_ITEMS
 
 
 def _plan_row(out: str, benchmark: str = "alpaca_eval") -> list[str]:
-    rows = [line.split() for line in out.splitlines() if line.startswith(benchmark + " ")]
+    """The plan's row of ``benchmark``, from its benchmark column on (the model column dropped)."""
+    rows = [line.split()[1:] for line in out.splitlines() if line.split()[1:2] == [benchmark]]
     assert len(rows) == 1, out
     return rows[0]
 
@@ -31,7 +33,7 @@ def test_dry_run_plans_everything_then_everything_cached(baseline, tmp_path, cap
     assert not results.exists() or not any(results.rglob("*.jsonl"))  # a dry run writes nothing
 
     done = baseline.copy_results(tmp_path / "done")
-    assert main(baseline.env.argv(done, "http://127.0.0.1:9/v1", "--dry-run")) == 0
+    assert main(baseline.env.argv(done, baseline.judge_url, "--dry-run")) == 0
     out = capsys.readouterr().out
     assert _plan_row(out)[1:6] == [str(N_ITEMS), str(N_ITEMS), str(N_ITEMS), "0", str(N_ITEMS)]
     assert "~0.00M in + 0.00M out" in out  # nothing left to judge, nothing to pay
@@ -68,7 +70,7 @@ def test_rerun_of_completed_run_builds_no_backend_and_calls_no_judge(baseline, t
     before = run_env.scores(done)
     gens_before = run_env.generations(done)
     ann_before = run_env.annotations(done)
-    built = []
+    built: list = []
 
     def counting_build_backend(*args, **kwargs):
         built.append(args)
@@ -77,17 +79,17 @@ def test_rerun_of_completed_run_builds_no_backend_and_calls_no_judge(baseline, t
     def no_tokenizer(*args, **kwargs):
         raise AssertionError("a completed run must not load a tokenizer (stop ids come from the cache)")
 
-    monkeypatch.setattr(model_loading, "build_backend", counting_build_backend)
+    monkeypatch.setattr(backends, "create_backend", counting_build_backend)
     monkeypatch.setattr(model_loading, "load_tokenizer", no_tokenizer)
-    with LocalJudgeServer(hashed_preference_responder) as srv:
+    with baseline.judge_server() as srv:
         assert main(baseline.env.argv(done, srv.base_url)) == 0
         assert srv.request_count == 0
         assert srv.stats.requests == 0
     assert built == []
     after = run_env.scores(done)
     assert after["metrics"] == before["metrics"]
-    assert after["manifest"]["backend"] == "cached"
-    assert after["manifest"]["judge"]["usage"] == {"calls": 0}
+    assert after["manifest"]["this_run"]["backend"] == "cached"
+    assert after["manifest"]["this_run"]["judge"]["usage"]["calls"] == 0
     assert run_env.generations(done) == gens_before  # nothing appended
     assert run_env.annotations(done) == ann_before
     out = capsys.readouterr().out
@@ -168,7 +170,7 @@ def test_malformed_generations_line_in_the_middle(baseline, tmp_path):
     lines[2] = lines[2][: len(lines[2]) // 2] + "\n"
     gens.write_text("".join(lines), encoding="utf-8")
     proc = run_env.run_cli(baseline.env.argv(done, "http://127.0.0.1:9/v1"))
-    _assert_one_line_error(proc, r"generations\.jsonl:3: malformed JSON line")
+    _assert_one_line_error(proc, r"generations\.jsonl:3: malformed generation record")
 
 
 def test_score_malformed_outputs_file(env, tmp_path):
@@ -209,10 +211,12 @@ def test_score_annotations_disagreeing_with_outputs(env, tmp_path):
 def test_score_partial_outputs_warns_on_stdout(env, tmp_path):
     rows = [{"instruction": r["instruction"], "output": "abc", "generator": "m"} for r in run_env.reference_records()[:3]]
     (tmp_path / "o.json").write_text(json.dumps(rows), encoding="utf-8")
-    proc = run_env.run_cli(["score", "--benchmark", "alpaca_eval", "--outputs", str(tmp_path / "o.json"),
-                            "--data-dir", str(env.data_dir)])
-    assert proc.returncode == 0, proc.stderr
-    assert "warning: 3 of 6 instructions" in proc.stdout
+    argv = ["score", "--benchmark", "alpaca_eval", "--outputs", str(tmp_path / "o.json"), "--data-dir",
+            str(env.data_dir)]
+    proc = run_env.run_cli(argv)
+    assert proc.returncode == 1 and "incomplete score: m alpaca_eval: 3 of 6 instructions" in proc.stderr
+    assert '"status": "incomplete"' in proc.stdout
+    assert run_env.run_cli([*argv, "--allow-incomplete"]).returncode == 0
 
 
 def test_bad_numeric_options(env, tmp_path):
@@ -236,3 +240,21 @@ def test_bad_options_fail_before_any_work(env, tmp_path, offline, capsys, extra,
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and re.search(pattern, lines[0]), err
     assert not (tmp_path / "r").exists()
+
+
+def test_another_judge_endpoint_never_reuses_verdicts(baseline, tmp_path):
+    """The same model name at another endpoint (a proxy, another server) is another judge: its verdicts
+    are asked afresh, recorded with their endpoint, and the score uses only the run's judge."""
+    done = baseline.copy_results(tmp_path / "done")
+    with LocalJudgeServer(hashed_preference_responder) as other:
+        assert main(baseline.env.argv(done, other.base_url)) == 0
+        assert other.request_count == baseline.judge_requests  # nothing reused from the first endpoint
+    endpoints = {r["judge_endpoint"] for r in run_env.annotations(done)}
+    assert endpoints == {baseline.judge_url, other.base_url}
+    assert run_env.scores(done)["details"]["judge"] == f"gpt-4-1106-preview @ {other.base_url}"
+    # `score` without a judge choice refuses to blend the two, and names them
+    argv = ["score", "--model", MODEL_NAME, "--benchmark", "alpaca_eval", "--results-dir", str(done),
+            "--data-dir", str(baseline.env.data_dir)]
+    proc = run_env.run_cli(argv)
+    assert proc.returncode == 2 and "holds judgments by 2 judges" in proc.stderr and other.base_url in proc.stderr
+    assert run_env.run_cli([*argv, "--judge-base-url", baseline.judge_url]).returncode == 0

@@ -110,6 +110,17 @@ class Baseline:
     env: RunEnv
     results_dir: Path
     judge_requests: int  # chat requests the fault-free judge received
+    judge_port: int  # judgments are keyed by endpoint: a rerun must reach the same URL to reuse them
+
+    @property
+    def judge_url(self) -> str:
+        return f"http://127.0.0.1:{self.judge_port}/v1"
+
+    def judge_server(self, responder: Any = None, **kwargs: Any) -> Any:
+        """A judge server at the baseline's endpoint (same port), so its judgments count as cached."""
+        from harness.judges.local_server import LocalJudgeServer, hashed_preference_responder
+
+        return LocalJudgeServer(responder or hashed_preference_responder, port=self.judge_port, **kwargs)
 
     def copy_results(self, dest: Path) -> Path:
         """A private copy of the completed results tree (tests must not touch the shared one)."""
@@ -133,7 +144,7 @@ def completed_baseline(root: Path) -> Baseline:
         try:
             with LocalJudgeServer(hashed_preference_responder) as srv:
                 rc = main(env.argv(results, srv.base_url))
-                count = srv.request_count
+                count, port = srv.request_count, srv.port
         finally:
             if saved is None:
                 os.environ.pop("HF_HUB_OFFLINE", None)
@@ -141,5 +152,5 @@ def completed_baseline(root: Path) -> Baseline:
                 os.environ["HF_HUB_OFFLINE"] = saved
         if rc != 0:
             raise RuntimeError(f"baseline run failed with exit code {rc}")
-        _BASELINE["b"] = Baseline(env=env, results_dir=results, judge_requests=count)
+        _BASELINE["b"] = Baseline(env=env, results_dir=results, judge_requests=count, judge_port=port)
     return _BASELINE["b"]

@@ -10,7 +10,7 @@ import pytest
 from harness.benchmarks.alpaca_eval import protocol as alpaca
 from harness.benchmarks.arena_hard.benchmark import protocol as arena
 from harness.benchmarks.mt_bench import protocol as mt
-from harness.judges.local_model import VERDICT_FORMATS, LocalModelResponder
+from harness.judges.local_model import LocalModelResponder, verdict_formats
 from tests.helpers.tiny_model import build_tiny_llama
 
 
@@ -50,9 +50,22 @@ def test_alpaca_eval_reply_is_the_models_own_m_or_M_logprobs(responder):
     assert not math.isnan(alpaca.parse_preference(reply.top_logprobs, switched=False))
 
 
-def test_a_verdict_already_present_is_left_alone():
-    fmt = VERDICT_FORMATS[0]
-    assert fmt.present.search("... Rating: [[8]]") and not fmt.present.search("Rating: 8")
+def test_verdict_formats_are_the_protocols_own():
+    """The embedded judge forces exactly the verdicts each judged benchmark's parser accepts (from the specs)."""
+    import re
+
+    from harness.benchmarks import get_spec
+    from harness.benchmarks.arena_hard import protocol as arena
+
+    formats = {f.marker: f for f in verdict_formats()}
+    mt_fmt = formats[get_spec("mt_bench").judge.verdict.marker]
+    assert all(mt.parse_rating(f"{mt_fmt.prefix}{c}{mt_fmt.suffix}") == int(c) for c in mt_fmt.choices)
+    assert re.search(mt_fmt.present, "... Rating: [[8]]") and not re.search(mt_fmt.present, "Rating: 8")
+    ah_fmt = formats[get_spec("arena_hard").judge.verdict.marker]
+    assert ah_fmt.marker in arena.SYSTEM_PROMPT
+    assert all(arena.get_score(f"{ah_fmt.prefix}{c}{ah_fmt.suffix}") == (c, False) for c in ah_fmt.choices)
+    ae_fmt = formats[get_spec("alpaca_eval").judge.verdict.marker]
+    assert ae_fmt.mode == "logprobs" and ae_fmt.marker in alpaca.judge_messages("q", "a", "b", False)[-1]["content"]
 
 
 def test_cached_choice_scores_equal_full_forward_passes(responder):

@@ -85,7 +85,37 @@ def test_bad_scores_json_is_a_one_line_error(tmp_path):
 
 def test_nan_and_null_metrics_are_not_measured_but_text_is_an_error(tmp_path):
     write_scores(tmp_path, "m", "arena_hard", {"ah": float("nan"), "ah_length": None}, {"ah": [1, "b"]})
-    assert read_reproduced(tmp_path, ["m"]) == ({}, {})
+    rep = read_reproduced(tmp_path, ["m"])
+    assert (rep.metrics, rep.cis, rep.flags) == ({}, {}, {})
     write_scores(tmp_path, "m", "arena_hard", {"ah": 30.0, "ah_length": "x"})
     with pytest.raises(HarnessError, match="metrics.ah_length must be a number"):
         read_reproduced(tmp_path, ["m"])
+
+
+def test_incomplete_scores_are_flagged_with_a_footnote(tmp_path):
+    from harness.tables.paper import footnotes
+
+    run = RunDir(tmp_path, "gemma-2-9b-it-SimPO", "arena_hard").ensure()
+    run.scores.write_text(json.dumps({
+        "benchmark": "arena_hard", "model": "gemma-2-9b-it-SimPO", "metrics": {"ah": 41.23}, "ci": {},
+        "status": "incomplete", "incomplete": {"reason": "193 of 1000 games scored"}}))
+    rows, cols = add_reproduced(*paper_table(load_registry(), "gemma"), tmp_path)
+    notes = footnotes(rows)
+    assert notes == ["* gemma-2-9b-it-SimPO arena_hard: incomplete (193 of 1000 games scored)"]
+    text = render(rows, cols, "markdown", notes)
+    assert "41.2*" in text and text.rstrip().endswith(notes[0])
+    header, *body = csv.reader(io.StringIO(render(rows, cols, "csv", notes)))
+    assert dict(zip(header, body[2], strict=True))["AH (repro)"] == "41.2*"
+    assert "\\footnotesize" in render(rows, cols, "latex", notes)
+
+
+def test_paper_choices_of_the_table_command_are_the_layouts():
+    import argparse
+
+    from harness.cli import table
+    from harness.tables.paper import paper_layouts
+
+    parser = argparse.ArgumentParser()
+    table.add_arguments(parser)
+    paper = next(a for a in parser._actions if a.dest == "paper")
+    assert set(paper.choices) == set(paper_layouts())

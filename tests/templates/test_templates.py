@@ -97,9 +97,9 @@ def test_chat_templates_json_byte_exact(shared_dir, conversations, name):
 def test_every_template_renders_and_is_pinned():
     for tid in T.TEMPLATE_IDS:
         tpl = T.get_template(tid)
-        assert len(tpl.sha256) == 64 and tpl.sha256 == T.PINNED_SHA256[f"{tid}.jinja"]
+        assert len(tpl.sha256) == 64 and tpl.sha256 == T.pinned_sha256()[f"{tid}.jinja"]
         assert tpl.render([{"role": "user", "content": "hi"}])
-    for bench, tid in T.AUTHORS_VARIANTS:
+    for bench, tid in T.authors_variants():
         variant = T.get_template(tid, benchmark=bench, authors_exact=True)
         assert variant.id == f"{bench}.{tid}" and variant.sha256 != T.get_template(tid).sha256
     # No authors' variant: the default is used.

@@ -62,3 +62,21 @@ def test_resume_from_last_checkpoint(tmp_path):
     assert r2.global_step == 12
     steps = [h["step"] for h in r2.log_history if "loss" in h]
     assert steps[-1] == 12 and min(steps) <= 8  # the resumed state carries the earlier log history
+
+
+def test_warmup_ratio_goes_to_the_field_each_transformers_major_reads():
+    from trainers.runner import warmup_kwargs
+
+    assert warmup_kwargs(0.1, "5.19.0") == {"warmup_steps": 0.1}  # a float < 1 is a ratio in 5.x
+    assert warmup_kwargs(0.1, "4.45.2") == {"warmup_ratio": 0.1}  # 4.x: warmup_steps is a step count
+    assert set(warmup_kwargs(0.1)) <= {"warmup_steps", "warmup_ratio"}  # the installed one
+
+
+def test_warmup_ratio_reaches_the_installed_trainer():
+    """What the runner passes gives the installed TrainingArguments a 10% warmup (not 0 steps)."""
+    from transformers import TrainingArguments
+
+    from trainers.runner import warmup_kwargs
+
+    args = TrainingArguments(output_dir="unused", use_cpu=True, report_to=[], **warmup_kwargs(0.1))
+    assert args.get_warmup_steps(100) == 10

@@ -151,7 +151,7 @@ def _judge_chunk(client: JudgeClient, chunk: list[BenchmarkItem], answers: dict[
         output, model = answers[it.item_id].output, answers[it.item_id].model
         row = _row(it, output, model, judge)
         if it.reference == output:
-            row.update(preference=1.5, raw_completion=None, is_switched_outputs=None, cache_key=None)
+            row.update(preference=1.5, raw_completion=None, is_switched_outputs=None, cache_key=None, judge_call=False)
             rows.append(row)
         else:
             req, switched = protocol.judge_request(it.turns[0], it.reference, output, judge.model)

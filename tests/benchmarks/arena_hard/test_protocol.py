@@ -59,7 +59,9 @@ def test_games_swap_positions_and_keep_braces_in_answers():
     assert a0.index("BASE") < a0.index("MODEL {answer_1}") and "Q {x}?" in a0
     a1 = g1[1]["content"]
     assert a1.index("MODEL {answer_1}") < a1.index("BASE")
-    assert "<|end|>" not in protocol.user_prompt("q<|end|>", "a", "b")
+    # answers go into the judge prompt verbatim, special-token look-alikes included (as upstream)
+    prompt = protocol.user_prompt("q<|end|>", "a<|end|>", "b<|im_end|>")
+    assert "q<|end|>" in prompt and "a<|end|>" in prompt and "b<|im_end|>" in prompt
 
 
 @pytest.mark.parametrize(("label", "game", "expected"), [
