@@ -64,10 +64,9 @@ def _text(value: Any) -> str | None:
 # --------------------------------------------------------------------------- AlpacaEval 2
 def _preference(value: Any) -> float:
     try:
-        p = float(value)
+        return float(value)
     except (TypeError, ValueError):
         return math.nan
-    return p
 
 
 def alpaca_verdict(row: dict[str, Any]) -> Verdict:
@@ -129,10 +128,11 @@ def read_arena_hard(run_dir: Path, ctx: Context) -> ModelRun:
     path = run_dir / "annotations.jsonl"
     games, _ = latest_games(path, current)
     done = {(str(g["item_id"]), int(g["game"])) for g in games}
-    failed = [r for r in read_jsonl(path) if r.get("error") is not None
-              and str(r.get("item_id")) in current and r.get("answer_sha256") in (None, current[str(r["item_id"])])
-              and (str(r["item_id"]), int(r.get("game", 0))) not in done]
-    for g in sorted(games + failed, key=lambda r: int(r.get("game", 0))):
+    failed = {(str(r["item_id"]), int(r.get("game", 0))): r for r in read_jsonl(path)  # the last failure per game
+              if r.get("error") is not None and str(r.get("item_id")) in current
+              and r.get("answer_sha256") in (None, current[str(r["item_id"])])}
+    shown = games + [r for k, r in failed.items() if k not in done]
+    for g in sorted(shown, key=lambda r: int(r.get("game", 0))):
         game, baseline = int(g.get("game", 0)), str(g.get("baseline_model") or "the baseline")
         positions = f"A = {baseline}, B = the model" if game == 0 else f"A = the model, B = {baseline}"
         if g.get("error") is not None:

@@ -88,7 +88,8 @@ def test_arena_hard_games(tmp_path, shared_dir):
         run.mkdir(parents=True)
         append_jsonl(run / "generations.jsonl", [generation_record(model, it.item_id, f"{model} answer {k}", index=k)
                                                  for k, it in enumerate(items)])
-        ArenaHard().judge(run, FakeJudgeClient(_judge_by_position), items)
+        for _ in range(2):  # the rerun retries the failed games (and fails again): two error rows each
+            ArenaHard().judge(run, FakeJudgeClient(_judge_by_position), items)
     section = collect_section(results, "arena_hard", ["model-a", "model-b"], data_dir=data)
     assert section.kind == "games" and section.reference_label == "gpt-4-0314 (baseline answer)"
     assert [it.item_id for it in section.items] == [it.item_id for it in items]
