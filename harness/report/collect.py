@@ -1,0 +1,251 @@
+"""Build :class:`~harness.report.data.ReportData` from a results directory as ``run`` leaves it.
+
+    <results>/<model>/<benchmark>/generations.jsonl, annotations.jsonl, parsed.jsonl, scores.json
+
+Questions, categories and reference answers come from the benchmarks' own items
+(``get_benchmark_class(name)().load_items(data_dir)``); where those cannot be loaded (no data
+offline) the item browser falls back to what the run's files hold and says so. The paired
+comparisons and the figures are computed elsewhere and passed in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.benchmarks import BENCHMARKS, get_benchmark_class
+from harness.benchmarks.base import BenchmarkItem
+from harness.errors import HarnessError
+from harness.report.data import (
+    BenchmarkSection,
+    Comparison,
+    Figure,
+    Judge,
+    ReportData,
+    Table,
+    TableColumn,
+    TableRow,
+)
+from harness.report.items import READERS, Context, ModelRun, merge_runs
+from harness.results import safe_name
+
+TITLES = {"alpaca_eval": "AlpacaEval 2", "arena_hard": "Arena-Hard v0.1", "mt_bench": "MT-Bench",
+          "gsm8k": "GSM8K (ZeroEval)", "mmlu": "MMLU-Redux (ZeroEval)", "gsm8k_lmeval": "GSM8K (lm-eval 5-shot)"}
+RUN_FILES = ("generations.jsonl", "annotations.jsonl", "parsed.jsonl", "scores.json")
+
+
+def official_judges() -> dict[str, set[str]]:
+    """The judges of the SimPO paper's protocols, per benchmark (anything else is labelled)."""
+    from harness.benchmarks.alpaca_eval import protocol as ae
+    from harness.benchmarks.arena_hard import protocol as ah
+    from harness.benchmarks.mt_bench import protocol as mt
+
+    return {"alpaca_eval": {ae.DEFAULT_JUDGE_MODEL, ae.ANNOTATOR}, "arena_hard": {ah.JUDGE_MODEL},
+            "mt_bench": {mt.JUDGE_MODEL, "gpt-4-1106-preview"}}  # gpt-4-1106-preview: the SimPO authors' MT-Bench
+
+
+def discover(results_dir: Path) -> dict[str, list[str]]:
+    """Model directory -> benchmarks with run files, in name order (``tables/`` and dot-dirs skipped)."""
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise HarnessError(f"results directory not found: {results_dir}")
+    found: dict[str, list[str]] = {}
+    for model_dir in sorted(p for p in results_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        benches = [b for b in BENCHMARKS if any((model_dir / b / f).is_file() for f in RUN_FILES)]
+        if benches:
+            found[model_dir.name] = benches
+    return found
+
+
+def run_dir_name(name: str, found: Mapping[str, Any]) -> str | None:
+    """The results directory of ``name``: its own safe name, else (a registry model given by its HF
+    repo id) its registry name, README repo id or canonical Hub id, as ``table`` looks them up."""
+    if safe_name(name) in found:
+        return safe_name(name)
+    from harness.registry.models import load_registry
+
+    cfg = load_registry().find(name)
+    names = [cfg.name, cfg.hf_repo, cfg.hf_repo_canonical] if cfg is not None else []
+    return next((safe_name(n) for n in names if n and safe_name(n) in found), None)
+
+
+def load_items(benchmark: str, data_dir: Path | None) -> tuple[list[BenchmarkItem] | None, str | None]:
+    """The benchmark's items, or None and the reason they could not be loaded."""
+    try:
+        return get_benchmark_class(benchmark)().load_items(data_dir), None
+    except HarnessError as exc:
+        title = TITLES.get(benchmark, benchmark)
+        return None, f"{title}: questions/references not loaded ({exc}); shown from the run files"
+
+
+def _mt_bench_references(runs: dict[str, ModelRun], items: list[BenchmarkItem] | None,
+                         data_dir: Path | None) -> tuple[dict[str, list[str]] | None, str | None, list[str]]:
+    """FastChat's reference answers (math, reasoning, coding) of the judge's reference model."""
+    from harness.benchmarks.mt_bench import data, protocol
+
+    models = sorted({m for r in runs.values() for m in r.reference_models})
+    if not models or items is None:
+        return None, None, []
+    try:
+        refs, _ = data.load_references(data_dir, models[0])
+    except HarnessError as exc:
+        return None, None, [f"MT-Bench reference answers not loaded ({exc})"]
+    needs = {it.item_id for it in items if protocol.needs_reference(it.category)}
+    notes = [f"reference answers of {', '.join(models)} are used; only {models[0]}'s are shown"] if len(models) > 1 else []
+    return {k: v for k, v in refs.items() if k in needs}, f"{models[0]} reference answer", notes
+
+
+def _reference_label(benchmark: str, items: list[BenchmarkItem] | None) -> str | None:
+    if benchmark == "alpaca_eval":
+        gen = (items[0].metadata.get("generator_1") if items else None) or "gpt4_1106_preview"
+        return f"{gen} (reference answer)"
+    if benchmark == "arena_hard":
+        return f"{(items[0].metadata.get('baseline_model') if items else None) or 'gpt-4-0314'} (baseline answer)"
+    return None
+
+
+def collect_benchmark(results_dir: Path, benchmark: str, models: Sequence[str], data_dir: Path | None = None
+                      ) -> tuple[BenchmarkSection, dict[str, ModelRun]]:
+    """The item browser of one benchmark over ``models`` (run directory names), and each model's run."""
+    if benchmark not in READERS:
+        raise HarnessError(f"no item browser for benchmark {benchmark!r}; choose from {', '.join(READERS)}")
+    kind, reader = READERS[benchmark]
+    items, note = load_items(benchmark, data_dir)
+    ctx = Context(items=items)
+    runs = {m: reader(Path(results_dir) / m / benchmark, ctx) for m in models
+            if (Path(results_dir) / m / benchmark).is_dir()}
+    notes = [note] if note else []
+    references, ref_label = None, _reference_label(benchmark, items)
+    if benchmark == "mt_bench":
+        references, ref_label, more = _mt_bench_references(runs, items, data_dir)
+        notes += more
+    judges = sorted({j for r in runs.values() for j in r.judge_models})
+    section = BenchmarkSection(
+        benchmark=benchmark, kind=kind, models=list(runs), title=TITLES.get(benchmark, benchmark),
+        items=merge_runs(runs, items, kind, references), reference_label=ref_label,
+        judge=", ".join(judges) or None, notes=notes)
+    return section, runs
+
+
+def collect_section(results_dir: Path, benchmark: str, models: Sequence[str], data_dir: Path | None = None
+                    ) -> BenchmarkSection:
+    return collect_benchmark(results_dir, benchmark, models, data_dir)[0]
+
+
+def read_scores(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / "scores.json"
+    if not path.is_file():
+        return None
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"{path}: unreadable scores.json ({exc})") from None
+    return payload if isinstance(payload, dict) else None
+
+
+def _manifest_judge(scores: dict[str, Any] | None) -> dict[str, Any]:
+    judge = ((scores or {}).get("manifest") or {}).get("judge")
+    return judge if isinstance(judge, dict) else {}
+
+
+def collect_judges(results_dir: Path, runs: Mapping[str, Mapping[str, ModelRun]]) -> tuple[list[Judge], list[str]]:
+    """Judge labels (``runs``: benchmark -> model -> run) and the notes their manifests carry."""
+    official = official_judges()
+    judges: dict[str, Judge] = {}
+    notes: list[str] = []
+    for benchmark, by_model in runs.items():
+        for model, run in by_model.items():
+            info = _manifest_judge(read_scores(Path(results_dir) / model / benchmark))
+            for name in sorted(run.judge_models):
+                embedded, base_url = bool(info.get("embedded_local_judge")), info.get("base_url")
+                ok = name in official.get(benchmark, set()) and not embedded and not base_url
+                note = ("the embedded local judge" if embedded else
+                        f"served at {base_url}: not verified as the official judge" if base_url else
+                        "" if ok else "not the judge of the published numbers")
+                j = judges.setdefault(f"{name}|{note}", Judge(name=name, official=ok, note=note))
+                if benchmark not in j.benchmarks:
+                    j.benchmarks.append(benchmark)
+            if info.get("note") and info["note"] not in notes:
+                notes.append(str(info["note"]))
+    return list(judges.values()), notes
+
+
+def _incomplete(scores: dict[str, Any]) -> str | None:
+    details = scores.get("details") or {}
+    if details.get("incomplete"):
+        return f"{scores.get('benchmark', '')}: {details['incomplete']} scored"
+    limit = details.get("limit") or ((scores.get("manifest") or {}).get("limit"))
+    if limit:
+        return f"{scores.get('benchmark', '')}: --limit {limit}"
+    return None
+
+
+def collect_table(results_dir: Path, models: Sequence[str]) -> Table | None:
+    """Published vs reproduced (``table --models ... --results-dir``), incomplete scores flagged."""
+    from harness.registry.models import METRIC_BENCHMARK, load_registry
+    from harness.results import RunDir
+    from harness.tables.paper import _LOOKUP, add_reproduced, models_table
+
+    registry = load_registry()
+    names = [m for m in models if any(RunDir(Path(results_dir), m, b).scores.is_file()
+                                      for b in set(METRIC_BENCHMARK.values())) or registry.find(m)]
+    if not names:
+        return None
+    rows, columns = models_table(registry, names, Path(results_dir))
+    rows, columns = add_reproduced(rows, columns, Path(results_dir))
+    out_rows = []
+    for row in rows:
+        flags: dict[str, str] = {}
+        for benchmark in dict.fromkeys(METRIC_BENCHMARK.values()):
+            scores = next((s for n in row[_LOOKUP] if (s := read_scores(RunDir(Path(results_dir), n, benchmark).path))),
+                          None)
+            why = _incomplete(scores) if scores else None
+            if why:
+                flags.update({f"{k}_{suffix}": why for k, b in METRIC_BENCHMARK.items() if b == benchmark
+                              for suffix in ("repro", "delta", "ci")})
+        out_rows.append(TableRow(values={k: v for k, v in row.items() if k != _LOOKUP}, incomplete=flags))
+    keep = [c for i, c in enumerate(columns) if i == 0 or any(r.values.get(c.key) not in (None, "") for r in out_rows)]
+    return Table(columns=[TableColumn(c.key, c.header, c.digits, c.signed) for c in keep], rows=out_rows)
+
+
+def collect_report(results_dir: Path, models: Sequence[str] | None = None, benchmarks: Sequence[str] | None = None,
+                   *, data_dir: Path | None = None, data_dirs: Mapping[str, Path] | None = None,
+                   comparisons: Sequence[Comparison] = (), figures: Sequence[Figure] = (),
+                   table: bool = True, title: str = "simpo-harness report") -> ReportData:
+    """Everything the report shows for ``models`` (names as given to ``run``; default: every model
+    with results) on ``benchmarks`` (default: every benchmark any of them has)."""
+    results_dir = Path(results_dir)
+    found = discover(results_dir)
+    resolved = {m: run_dir_name(m, found) for m in (models or found)}
+    missing = [m for m, d in resolved.items() if d is None]
+    if missing:
+        raise HarnessError(f"no results for {', '.join(missing)} under {results_dir}"
+                           + (f" (found: {', '.join(found)})" if found else ""))
+    dirs = list(dict.fromkeys(d for d in resolved.values() if d))
+    have = [b for b in BENCHMARKS if any(b in found[m] for m in dirs)]
+    chosen = list(benchmarks) if benchmarks else have
+    unknown = [b for b in chosen if b not in have]
+    if unknown:
+        raise HarnessError(f"no results for benchmark(s) {', '.join(unknown)} of {', '.join(dirs)}")
+    sections, runs = [], {}
+    for b in chosen:
+        section, runs[b] = collect_benchmark(results_dir, b, dirs, (data_dirs or {}).get(b, data_dir))
+        sections.append(section)
+    judges, notes = collect_judges(results_dir, runs)
+    return ReportData(
+        title=title, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        results_dir=str(results_dir), models=dirs, benchmarks=chosen, judges=judges, notes=notes,
+        table=collect_table(results_dir, dirs) if table else None, comparisons=list(comparisons),
+        figures=list(figures), sections=sections)
+
+
+def svg_figure(fig: Any, title: str, caption: str = "") -> Figure:
+    """A matplotlib figure as a report :class:`Figure` (SVG text)."""
+    import io
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    return Figure(title=title, svg=buf.getvalue(), caption=caption)
