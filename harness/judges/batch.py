@@ -23,11 +23,9 @@ so benchmarks' parsers see exactly what the normal client gives them.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
 from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
-from harness.judges.batch_state import FINAL_STATUSES, STATE_FILE, BatchJob, BatchState
+from harness.judges.batch_api import BatchTransport
+from harness.judges.batch_state import STATE_FILE, BatchJob, BatchState
 from harness.judges.client import (
     JudgeCache,
     RunUsage,
@@ -45,13 +44,9 @@ from harness.judges.client import (
     _response_to_dict,
     _short,
     batch_price_for,
-    chat_body,
     is_priced_endpoint,
 )
 from harness.judges.progress import JudgeProgress
-
-ENDPOINT = "/v1/chat/completions"
-INPUT_FILENAME = "simpo-harness-judge-batch.jsonl"
 
 
 class BatchJudgeConfig(BaseModel):
@@ -102,10 +97,13 @@ class BatchJudgeClient(JudgeClient):
             raise HarnessError(f"no judge API key: set the environment variable {c.api_key_env} "
                                "(keys are read from the environment only) for Batch API judging")
         self.__key = key or "EMPTY"
-        if c.state_path is None and c.cache_path is None:
+        if c.state_path is not None:
+            self.state_path = Path(c.state_path)
+        elif c.cache_path is not None:
+            self.state_path = Path(c.cache_path).parent / STATE_FILE
+        else:
             raise HarnessError("Batch API judging needs a state file in the results directory "
                                "(give state_path or cache_path)")
-        self.state_path = Path(c.state_path or Path(c.cache_path).parent / STATE_FILE)  # type: ignore[arg-type]
         self.cache = JudgeCache(c.cache_path) if c.cache_path else None
         self.usage = BatchRunUsage()
         self.progress: JudgeProgress | None = None
@@ -149,28 +147,27 @@ class BatchJudgeClient(JudgeClient):
 
     # ----------------------------------------------------------------- rounds
     def _judge(self, todo: dict[str, JudgeRequest]) -> dict[str, JudgeResponse]:
-        import openai
-
         c = self.config
-        client = openai.OpenAI(api_key=self.__key, base_url=c.base_url, max_retries=c.http_retries, timeout=c.timeout_s)
-        state = BatchState.load(self.state_path)
+        api = BatchTransport(c, self.__key, BatchState.load(self.state_path), self._log)
         run = _CallState(todo)
         try:
-            jobs = self._resume(client, state, todo)
+            jobs = api.resume(todo)  # a killed process's batches: polled, never paid for again
             covered = set().union(*(j.keys() for j in jobs)) if jobs else set()
-            jobs += self._submit(client, state, {k: r for k, r in todo.items() if k not in covered}, round_no=1)
+            jobs += api.submit({k: r for k, r in todo.items() if k not in covered}, round_no=1)
             for round_no in range(1, c.max_rounds + 1):
-                for job, batch in self._wait(client, state, jobs):
-                    self._collect(client, state, job, batch, run)
+                for job, batch in api.wait(jobs):
+                    self._collect(api, job, batch, run)
                 missing = run.missing()
                 if not missing or round_no == c.max_rounds:
                     break
                 self.usage.retries += len(missing)
                 self._log(f"resubmitting {len(missing)} unanswered request(s) (submission {round_no + 1} of "
                           f"at most {c.max_rounds})")
-                jobs = self._submit(client, state, missing, round_no=round_no + 1)
+                jobs = api.submit(missing, round_no=round_no + 1)
         finally:
-            client.close()
+            self.usage.batches += len(api.submitted)
+            self.usage.batch_ids += api.submitted
+            api.close()
         for key in todo:
             if key not in run.answers:
                 self.usage.failures += 1
@@ -179,121 +176,9 @@ class BatchJudgeClient(JudgeClient):
                     run.errors.get(key, "no result") + f" (after at most {c.max_rounds} batch submissions)"))
         return run.answers
 
-    def _resume(self, client: Any, state: BatchState, todo: dict[str, JudgeRequest]) -> list[BatchJob]:
-        """Open jobs of the state file holding any of ``todo``: polled again, never resubmitted."""
-        jobs = state.open_jobs_for(todo)
-        for job in jobs:
-            if job.batch_id is None:  # killed between the upload and the batch's creation
-                found = self._find_batch(client, job.input_file_id)
-                if found is None:
-                    self._create(client, state, job)
-                else:
-                    job.batch_id, job.status = found.id, found.status
-                    state.save()
-                    self._log(f"adopted batch {found.id}, created from input file {job.input_file_id} before a restart")
-            else:
-                self._log(f"resuming batch {job.batch_id} ({len(job.custom_ids)} requests, last seen {job.status}) "
-                          "instead of submitting again")
-        return jobs
-
-    def _submit(self, client: Any, state: BatchState, items: dict[str, JudgeRequest], round_no: int) -> list[BatchJob]:
-        jobs = []
-        for part in self._split(items):
-            data = b"".join(line for _, _, line in part)
-            file = self._api(lambda d=data: client.files.create(file=(INPUT_FILENAME, d), purpose="batch"),
-                             "upload the batch input file")
-            job = state.add(BatchJob(input_file_id=file.id, custom_ids={cid: key for cid, key, _ in part},
-                                     model=items[part[0][1]].model, endpoint=self.config.base_url, round=round_no))
-            self._create(client, state, job)
-            jobs.append(job)
-        return jobs
-
-    def _split(self, items: dict[str, JudgeRequest]) -> list[list[tuple[str, str, bytes]]]:
-        """Input lines (custom_id, cache key, JSONL line) in parts within the Batch API's limits."""
-        c = self.config
-        parts: list[list[tuple[str, str, bytes]]] = [[]]
-        size = 0
-        for n, (key, req) in enumerate(items.items()):
-            cid = f"r{n:06d}-{key[:16]}"
-            line = (json.dumps({"custom_id": cid, "method": "POST", "url": ENDPOINT, "body": chat_body(req)},
-                               ensure_ascii=False) + "\n").encode("utf-8")
-            if len(line) > c.max_bytes_per_batch:
-                raise HarnessError(f"one judge request is {len(line)} bytes, over the batch input limit "
-                                   f"of {c.max_bytes_per_batch}")
-            if parts[-1] and (len(parts[-1]) >= c.max_requests_per_batch or size + len(line) > c.max_bytes_per_batch):
-                parts.append([])
-                size = 0
-            parts[-1].append((cid, key, line))
-            size += len(line)
-        return [p for p in parts if p]
-
-    def _create(self, client: Any, state: BatchState, job: BatchJob) -> None:
-        batch = self._api(lambda: client.batches.create(
-            input_file_id=job.input_file_id, endpoint=ENDPOINT, completion_window="24h",
-            metadata={"created_by": "simpo-harness"}), "create the batch")
-        job.batch_id, job.status = batch.id, batch.status
-        state.save()  # before any waiting: a restart polls this batch instead of paying again
-        self.usage.batches += 1
-        self.usage.batch_ids.append(batch.id)
-        self._log(f"submitted batch {batch.id} ({len(job.custom_ids)} requests); polling every "
-                  f"{self.config.poll_interval_s:g} s. Safe to interrupt: the same command resumes it "
-                  f"(state in {self.state_path})")
-
-    def _find_batch(self, client: Any, input_file_id: str, scan: int = 500) -> Any:
-        for n, batch in enumerate(self._api(lambda: client.batches.list(limit=100), "list batches")):
-            if batch.input_file_id == input_file_id:
-                return batch
-            if n >= scan:
-                break
-        return None
-
-    # ---------------------------------------------------------------- waiting
-    def _wait(self, client: Any, state: BatchState, jobs: list[BatchJob]) -> Iterator[tuple[BatchJob, Any]]:
-        """Each job with its batch as soon as the batch reaches a final status."""
-        c = self.config
-        waiting = list(jobs)
-        deadline = None if c.max_wait_s is None else time.monotonic() + c.max_wait_s
-        while waiting:
-            for job in list(waiting):
-                batch = self._retrieve(client, str(job.batch_id))
-                if batch is None:
-                    continue
-                if batch.status != job.status:
-                    job.status = batch.status
-                    state.save()
-                if batch.status in FINAL_STATUSES:
-                    waiting.remove(job)
-                    yield job, batch
-            if not waiting:
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                ids = ", ".join(f"{j.batch_id} ({j.status})" for j in waiting)
-                raise HarnessError(f"judge batch(es) {ids} not finished after {c.max_wait_s:g} s; run the same "
-                                   f"command again later to resume waiting (nothing is resubmitted; state in "
-                                   f"{self.state_path})")
-            time.sleep(c.poll_interval_s)
-
-    def _retrieve(self, client: Any, batch_id: str) -> Any:
-        import openai
-
-        try:
-            return client.batches.retrieve(batch_id)
-        except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
-            self._log(f"polling {batch_id} failed ({type(exc).__name__}); trying again at the next poll")
-            return None
-        except openai.APIError as exc:
-            raise self._error(exc, f"retrieve batch {batch_id}") from None
-
     # ------------------------------------------------------------- collecting
-    def _collect(self, client: Any, state: BatchState, job: BatchJob, batch: Any, run: _CallState) -> None:
-        lines: dict[str, dict[str, Any]] = {}
-        for file_id in (batch.output_file_id, batch.error_file_id):
-            if file_id:
-                text = self._api(lambda f=file_id: client.files.content(f).text, f"download batch file {file_id}")
-                for raw in text.splitlines():
-                    rec = _json_line(raw)
-                    if rec is not None and isinstance(rec.get("custom_id"), str):
-                        lines[rec["custom_id"]] = rec
+    def _collect(self, api: BatchTransport, job: BatchJob, batch: Any, run: _CallState) -> None:
+        lines = api.result_lines(batch)
         why = _batch_errors(batch) or "no result line for this request"
         for cid, key in job.custom_ids.items():
             if key not in run.todo or key in run.answers:
@@ -313,7 +198,7 @@ class BatchJudgeClient(JudgeClient):
                 self.cache.put(run.todo[key], _response_to_dict(resp), key=key)
             run.answers[key] = resp
             self._tick()
-        state.mark_collected(job, batch.status)  # after the cache has every answer of this batch
+        api.state.mark_collected(job, batch.status)  # after the cache has every answer of this batch
 
     def _account(self, req: JudgeRequest, resp: JudgeResponse, batch_id: str) -> None:
         u, c = self.usage, self.config
@@ -329,40 +214,6 @@ class BatchJudgeClient(JudgeClient):
     def _tick(self, *, cached: bool = False, failed: bool = False) -> None:
         if self.progress is not None:
             self.progress.result(cached=cached, failed=failed)
-
-    def _api(self, call: Callable[[], Any], what: str) -> Any:
-        """A files/batches call; failures become one-line errors (the state file keeps what was done)."""
-        import openai
-
-        try:
-            return call()
-        except openai.APIError as exc:
-            raise self._error(exc, what) from None
-
-    def _error(self, exc: Exception, what: str) -> HarnessError:
-        import openai
-
-        c, text = self.config, self._redact(_short(exc))
-        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-            return HarnessError(f"judge endpoint refused the API key from ${c.api_key_env}: {text}")
-        if isinstance(exc, openai.NotFoundError):
-            return HarnessError(f"cannot {what}: HTTP 404 from {c.base_url or 'api.openai.com'} (--judge-batch needs "
-                                f"OpenAI's files and batches endpoints): {text}")
-        if isinstance(exc, openai.APIStatusError):
-            return HarnessError(f"cannot {what}: HTTP {exc.status_code}: {text}")
-        # connection errors and timeouts, after the package's own retries
-        return HarnessError(f"cannot {what}: {type(exc).__name__}: {text} (state kept in {self.state_path}; "
-                            "run the same command again to resume)")
-
-
-def _json_line(raw: str) -> dict[str, Any] | None:
-    if not raw.strip():
-        return None
-    try:
-        rec = json.loads(raw)
-    except json.JSONDecodeError:
-        return None
-    return rec if isinstance(rec, dict) else None
 
 
 def _parse_line(rec: dict[str, Any]) -> tuple[JudgeResponse | None, str, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,8 +13,10 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.judges.batch import BatchJudgeClient, BatchJudgeConfig
+from harness.judges.batch_api import input_lines
 from harness.judges.client import JudgeClientConfig, OpenAIJudgeClient
 from harness.judges.local_server import LocalJudgeServer
+from harness.judges.progress import JudgeProgress
 from tests.helpers.batch_worker import essentials, worker_requests
 from tests.helpers.fake_batch_api import BatchFaults, FakeBatchAPI, verdict_or_logprob_responder
 
@@ -51,7 +54,10 @@ def test_one_batch_same_answers_bodies_and_cache_as_the_normal_client(tmp_path, 
     reqs = worker_requests(12)
     with _fake() as srv:
         client = _client(srv, tmp_path)
+        client.progress = JudgeProgress("batch judge", enabled=False)
         out = client.complete_many(reqs + reqs[:3])  # duplicates go out once
+        p = client.progress
+        assert (p.submitted, p.done, p.cached, p.failed) == (15, 15, 3, 0)
         assert len(srv.creations) == 1 and srv.uploads == 1 and len(srv.creations[0]["custom_ids"]) == 12
         assert essentials(out[:12]) == ref_answers and essentials(out[12:]) == ref_answers[:3]
         key = lambda b: json.dumps(b, sort_keys=True)  # noqa: E731
@@ -196,8 +202,15 @@ def test_self_hosted_endpoint_cost_unknown_and_bad_state_file(tmp_path):
             _client(srv, tmp_path).complete_many(worker_requests(3))
 
 
-def test_large_inputs_are_split_within_the_batch_limits(tmp_path, reference):
+def test_inputs_are_split_by_model_and_within_the_batch_limits(tmp_path, reference):
     with _fake() as srv:
         out = _client(srv, tmp_path, max_requests_per_batch=5).complete_many(worker_requests(12))
         assert [len(c["custom_ids"]) for c in srv.creations] == [5, 5, 2]
         assert essentials(out) == reference[0]
+    other = [dataclasses.replace(r, model="gpt-4.1-2025-04-14") for r in worker_requests(3)]
+    parts = input_lines({r.cache_key(): r for r in worker_requests(3) + other}, 50_000, 2**20)
+    assert [[json.loads(line)["body"]["model"] for _, _, line in part] for part in parts] == [
+        ["gpt-4-1106-preview"] * 3, ["gpt-4.1-2025-04-14"] * 3]  # one model per input file
+    assert len({cid for part in parts for cid, _, _ in part}) == 6
+    with pytest.raises(HarnessError, match="over the batch input limit of 100"):
+        input_lines({r.cache_key(): r for r in other}, 10, 100)
