@@ -214,3 +214,32 @@ def test_inputs_are_split_by_model_and_within_the_batch_limits(tmp_path, referen
     assert len({cid for part in parts for cid, _, _ in part}) == 6
     with pytest.raises(HarnessError, match="over the batch input limit of 100"):
         input_lines({r.cache_key(): r for r in other}, 10, 100)
+
+
+def test_arena_hard_annotations_via_batch_equal_the_live_ones(tmp_path, shared_dir):
+    """Through a real benchmark: same verdicts, same rows, one batch for the chunk of games."""
+    from harness.benchmarks.arena_hard import ArenaHard
+    from harness.jsonl import append_jsonl, read_jsonl
+    from harness.results import RunDir
+
+    bench = ArenaHard()
+    items = bench.load_items(shared_dir / "data" / "arena_hard_v0.1", limit=4)
+    rows = {}
+    for how in ("live", "batch"):
+        run = RunDir(tmp_path / how, "tiny-model", "arena_hard")
+        append_jsonl(run.ensure().generations, [
+            {"key": f"k{i}", "item_id": it.item_id, "turn": 0, "sample_index": 0, "model": "tiny-model",
+             "output": f"answer {i}"} for i, it in enumerate(items)])
+        cache = run.path / "judge_cache.sqlite"
+        if how == "live":
+            with LocalJudgeServer(verdict_or_logprob_responder) as srv:
+                client = OpenAIJudgeClient(JudgeClientConfig(base_url=srv.base_url, cache_path=cache))
+                bench.judge(run.path, client, items)
+        else:
+            with _fake() as srv:
+                bench.judge(run.path, _client(srv, run.path), items)
+                assert [len(c["custom_ids"]) for c in srv.creations] == [8]
+        rows[how] = [{k: v for k, v in r.items() if k not in ("cost_usd", "cached")} for r in read_jsonl(run.annotations)]
+        scores = bench.score(run.path)
+        rows[how].append(scores["metrics"])
+    assert rows["batch"] == rows["live"] and len(rows["live"]) == 9
