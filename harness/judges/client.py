@@ -63,6 +63,35 @@ def price_for(model: str, override: tuple[float, float] | None = None) -> tuple[
     return PRICES_PER_MTOK[max(matches, key=len)] if matches else None
 
 
+# OpenAI's Batch API bills input and output tokens at half the synchronous list price.
+BATCH_PRICE_FACTOR = 0.5
+
+
+def batch_price_for(model: str, override: tuple[float, float] | None = None) -> tuple[float, float] | None:
+    """USD per 1M tokens through the Batch API: half of ``price_for`` (``override`` is a list price)."""
+    price = price_for(model, override)
+    return None if price is None else (price[0] * BATCH_PRICE_FACTOR, price[1] * BATCH_PRICE_FACTOR)
+
+
+def is_priced_endpoint(base_url: str | None) -> bool:
+    """Whether list prices apply: OpenAI's / Azure's endpoints. A self-hosted server (vllm serve, the
+    embedded judge) answering under a GPT-4 name costs what it costs: unknown, not GPT-4's price."""
+    return base_url is None or any(h in base_url for h in ("openai.com", "azure"))
+
+
+def chat_body(req: JudgeRequest) -> dict[str, Any]:
+    """The chat.completions body sent for ``req`` (also the ``body`` of a Batch API input line)."""
+    body: dict[str, Any] = {"model": req.model, "messages": req.to_openai_messages(),
+                            "temperature": req.temperature, "max_tokens": req.max_tokens}
+    if req.logprobs:
+        body["logprobs"] = True
+        if req.top_logprobs is not None:
+            body["top_logprobs"] = req.top_logprobs
+    if req.seed is not None:
+        body["seed"] = req.seed
+    return body
+
+
 class JudgeClientConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -231,7 +260,7 @@ class OpenAIJudgeClient(JudgeClient):
             await client.close()
 
     async def _call_with_retries(self, client: Any, req: JudgeRequest) -> JudgeResponse:
-        kwargs = request_body(req)
+        kwargs = chat_body(req)
 
         def retried(_: Any) -> None:
             self.usage.retries += 1
@@ -255,9 +284,7 @@ class OpenAIJudgeClient(JudgeClient):
         self.usage.calls += 1
         self.usage.prompt_tokens += resp.prompt_tokens
         self.usage.completion_tokens += resp.completion_tokens
-        # A list price applies to OpenAI's / Azure's endpoints; a self-hosted server (vllm serve,
-        # the embedded judge) answering under a GPT-4 name costs what it costs: unknown, not GPT-4's.
-        official = self.config.base_url is None or any(h in self.config.base_url for h in ("openai.com", "azure"))
+        official = is_priced_endpoint(self.config.base_url)
         price = price_for(req.model, self.config.price_per_mtok) if official or self.config.price_per_mtok else None
         cost = None if price is None else (resp.prompt_tokens * price[0] + resp.completion_tokens * price[1]) / 1e6
         resp.extra["cost_usd"] = cost
@@ -266,19 +293,6 @@ class OpenAIJudgeClient(JudgeClient):
         else:
             self.usage.cost_usd += cost
         return resp
-
-
-def request_body(req: JudgeRequest) -> dict[str, Any]:
-    """The chat.completions body of a judge request (what the normal and the batch client send)."""
-    body: dict[str, Any] = {"model": req.model, "messages": req.to_openai_messages(),
-                            "temperature": req.temperature, "max_tokens": req.max_tokens}
-    if req.logprobs:
-        body["logprobs"] = True
-        if req.top_logprobs is not None:
-            body["top_logprobs"] = req.top_logprobs
-    if req.seed is not None:
-        body["seed"] = req.seed
-    return body
 
 
 def _parse_completion(raw: Any) -> JudgeResponse:

@@ -93,6 +93,9 @@ def _approx_tokens(messages: list[dict[str, Any]]) -> int:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes; without TCP_NODELAY the body waits ~40 ms for the
+    # client's delayed ACK on every keep-alive response
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr logging
         pass
@@ -120,14 +123,25 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") in ("/v1/models", "/models"):
             self._json(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "local"}
                                                          for m in self.server.owner.model_names]})
-        else:
+        elif not self._extra_route("GET", b""):
             self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+
+    def _extra_route(self, method: str, raw: bytes) -> bool:
+        """Let the owner answer a route beyond chat completions (``LocalJudgeServer.handle_route``)."""
+        reply = self.server.owner.handle_route(method, self.path, {k.lower(): v for k, v in self.headers.items()}, raw)
+        if reply is None:
+            return False
+        status, payload, content_type = reply
+        self._send(status, payload, content_type)
+        return True
 
     def do_POST(self) -> None:  # noqa: N802
         owner = self.server.owner
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
+            if self._extra_route("POST", raw):
+                return
             owner._count("post_other")
             self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
             return
@@ -219,6 +233,13 @@ class LocalJudgeServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def handle_route(self, method: str, path: str, headers: dict[str, str], body: bytes
+                     ) -> tuple[int, bytes, str] | None:
+        """(status, payload, content type) for a route other than chat completions, or None (404).
+
+        None here; subclasses add endpoints (e.g. the fake Batch API of the tests)."""
+        return None
 
     # -------------------------------------------------------------- internals
     def _count(self, outcome: str, chat: bool = False) -> None:
