@@ -61,15 +61,15 @@ def registry_points(leaderboard: pd.DataFrame | None = None, leaderboard_source:
     rows: list[dict[str, Any]] = []
     for cfg in registry:
         pub = cfg.published
-        has_pub = pub is not None and (pub.ae2_lc is not None or pub.ae2_wr is not None)
+        has_pub = pub is not None and (pub.get("ae2_lc") is not None or pub.get("ae2_wr") is not None)
         if not has_pub and cfg.name not in matched:
             continue
         info = model_info(cfg.name, registry)
         row: dict[str, Any] = {"model": cfg.name, "setting": info.setting, "method": info.method,
                                "base_model": info.base_model, "group": GROUP_REGISTRY, "in_registry": True}
-        if has_pub and (pub.ae2_length is not None or cfg.name not in matched):
+        if has_pub and (pub.get("ae2_length") is not None or cfg.name not in matched):
             row.update(source="seed table", source_detail=f"SimPO README, {pub.table} table",
-                       ae2_wr=pub.ae2_wr, ae2_lc=pub.ae2_lc, ae2_length=pub.ae2_length)
+                       ae2_wr=pub.get("ae2_wr"), ae2_lc=pub.get("ae2_lc"), ae2_length=pub.get("ae2_length"))
         else:
             entry = lb.loc[matched[cfg.name]]
             row.update(source="leaderboard", source_detail=f"{leaderboard_source}: row {matched[cfg.name]!r}",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
+from harness.store.jsonl import read_records
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,12 +98,12 @@ def load_arena_official(judgment_path: Path | str, answer_path: Path | str, base
     from harness.analysis.runs import model_info
     from harness.benchmarks.arena_hard import data
 
-    records = data.read_jsonl_any(Path(judgment_path))
+    records = read_records(Path(judgment_path), what="arena-hard judgments")
     if not records:
         raise HarnessError(f"{judgment_path}: no judgments")
     games = [{"item_id": rec["question_id"], "game": gi, "score": (game or {}).get("score")}
              for rec in records for gi, game in enumerate(rec.get("games", []))]
-    answers = {data.question_id(r): data.answer_text(r) for r in data.read_jsonl_any(Path(answer_path))}
+    answers = {data.question_id(r): data.answer_text(r) for r in read_records(Path(answer_path), what="arena-hard answers")}
     info = model_info(str(records[0].get("model")), registry)
     return ArenaRun(name=info.name, source="official files", path=str(judgment_path),
                     games=game_frame(games, answers, baseline_answers), model_answers=answers,
@@ -112,12 +113,13 @@ def load_arena_official(judgment_path: Path | str, answer_path: Path | str, base
 def load_arena_native(bench_dir: Path | str, baseline_answers: dict[str, str], registry: Any = None) -> ArenaRun:
     """A results run ``<results>/<model>/arena_hard`` (judgments of its current generations only)."""
     from harness.analysis.runs import model_info, read_scores, run_model_name, run_source
-    from harness.benchmarks.arena_hard.benchmark import _sha, latest_games, read_generations
+    from harness.benchmarks.arena_hard.benchmark import ArenaHard
+    from harness.benchmarks.base import scored_judge
 
     bench_dir = Path(bench_dir)
-    gens = read_generations(bench_dir)
-    answers = {str(g["item_id"]): g["output"] for g in gens}
-    games, _ = latest_games(bench_dir / "annotations.jsonl", {k: _sha(v) for k, v in answers.items()})
+    gens, sel = ArenaHard().judgments(bench_dir, scored_judge(bench_dir))  # the judgments its score used
+    answers = {g.item_id: g.output for g in gens}
+    games = sel.judgments
     if not games:
         raise HarnessError(f"no Arena-Hard judgments of the current generations in {bench_dir}")
     scores = read_scores(bench_dir / "scores.json") if (bench_dir / "scores.json").is_file() else {}

@@ -87,14 +87,14 @@ def find_annotations(path: Path | str) -> Path:
 def read_annotation_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of a native ``.jsonl`` file (last row per instruction) or an alpaca_eval JSON list."""
     if path.name.endswith(".jsonl"):
-        from harness.jsonl import read_jsonl
+        from harness.store.jsonl import read_jsonl
 
         latest: dict[str, dict[str, Any]] = {}
         for rec in read_jsonl(path):
             latest[str(rec.get("instruction"))] = rec
         rows = list(latest.values())
     else:
-        from harness.benchmarks.alpaca_eval.data import read_json_records
+        from harness.store.jsonl import read_records as read_json_records
 
         rows = read_json_records(path)
     if not rows:

@@ -102,6 +102,24 @@ class Benchmark(ABC):
         """Compute scores from the files in ``run_dir``; calls no model or API (see module docstring)."""
 
 
+def judge_details(judge: Any) -> dict[str, Any]:
+    """The ``details`` fields naming the judge a score used (a :class:`harness.store.JudgeId` or None)."""
+    if judge is None:
+        return {"judge": None, "judge_model": None, "judge_endpoint": None}
+    return {"judge": judge.label(), "judge_model": judge.model, "judge_endpoint": judge.endpoint}
+
+
+def scored_judge(run_dir: Path) -> ScoreOptions:
+    """Score options naming the judge the run directory's scores.json used (readers show those judgments)."""
+    import json
+
+    try:
+        details = json.loads((Path(run_dir) / "scores.json").read_text(encoding="utf-8")).get("details", {})
+    except (OSError, ValueError, AttributeError):
+        details = {}
+    return ScoreOptions(judge_model=details.get("judge_model"), judge_endpoint=details.get("judge_endpoint"))
+
+
 def completeness(*, n_expected: int, n_scored: int, what: str, n_failed: int = 0, n_stale: int = 0,
                  n_ungenerated: int = 0) -> dict[str, Any]:
     """``status`` and ``incomplete`` fields of a score: complete when every expected unit is scored.

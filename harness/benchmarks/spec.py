@@ -52,6 +52,12 @@ class JudgeSpec:
     verdict: VerdictSpec | None = None
     uses_references: bool = False  # MT-Bench grades some categories against reference answers
 
+    def is_official(self, model: str | None, endpoint: str | None) -> bool:
+        """Whether judgments by ``model`` at ``endpoint`` are the published numbers' judge."""
+        from harness.store.judgments import OPENAI_ENDPOINT
+
+        return model == self.default_model and endpoint == OPENAI_ENDPOINT
+
 
 @dataclass(frozen=True)
 class DataSpec:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.jsonl import write_json_atomic
+from harness.store.jsonl import write_json_atomic
 
 STATE_FILE = "judge_batches.json"
 STATE_VERSION = 1

@@ -27,13 +27,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import HarnessError, did_you_mean
 from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
+
+if TYPE_CHECKING:
+    from harness.benchmarks.base import JudgeOptions
 
 PRESETS_DIR = Path(__file__).resolve().with_name("presets")
 BenchmarkName = Literal["alpaca_eval", "arena_hard", "mt_bench"]
@@ -228,17 +231,15 @@ class JudgePreset(_Strict):
         """``request`` (built by the benchmark's protocol) sent to this judge: model id and decoding."""
         return dataclasses.replace(request, model=self.model, **self.judging(benchmark).decoding.overrides())
 
-    def judge_options(self, benchmark: str) -> dict[str, Any]:
+    def judge_options(self, benchmark: str, data_dir: Path | None = None) -> JudgeOptions:
         """Options for ``Benchmark.judge``: judge model, max_tokens where it differs, MT-Bench references.
 
         AlpacaEval's ``judge`` takes only the model; :class:`PresetJudgeClient` applies the rest."""
+        from harness.benchmarks.base import JudgeOptions
+
         j = self.judging(benchmark)
-        opts: dict[str, Any] = {"judge_model": self.model}
-        if j.decoding.max_tokens is not None:
-            opts["max_tokens"] = j.decoding.max_tokens
-        if j.reference_model is not None:
-            opts["reference_model"] = j.reference_model
-        return opts
+        return JudgeOptions(judge_model=self.model, max_tokens=j.decoding.max_tokens,
+                            reference_model=j.reference_model, data_dir=data_dir)
 
     def manifest(self, benchmark: str) -> dict[str, Any]:
         """What a result records about its judge (the prompts are verified first)."""

@@ -3,7 +3,7 @@
     <results>/<model>/<benchmark>/generations.jsonl, annotations.jsonl, parsed.jsonl, scores.json
 
 Questions, categories and reference answers come from the benchmarks' own items
-(``get_benchmark_class(name)().load_items(data_dir)``); where those cannot be loaded (no data
+(``get_benchmark(name).load_items(data_dir)``); where those cannot be loaded (no data
 offline) the item browser falls back to what the run's files hold and says so. The paired
 comparisons and the figures are computed elsewhere and passed in.
 """
@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness.benchmarks import BENCHMARKS, get_benchmark_class
+from harness.benchmarks import get_benchmark
+from harness.benchmarks import names as benchmark_names
 from harness.benchmarks.base import BenchmarkItem
 from harness.errors import HarnessError
 from harness.report.data import (
@@ -30,21 +31,11 @@ from harness.report.data import (
     TableRow,
 )
 from harness.report.items import READERS, Context, ModelRun, merge_runs
-from harness.results import safe_name
+from harness.store.layout import safe_name
 
 TITLES = {"alpaca_eval": "AlpacaEval 2", "arena_hard": "Arena-Hard v0.1", "mt_bench": "MT-Bench",
           "gsm8k": "GSM8K (ZeroEval)", "mmlu": "MMLU-Redux (ZeroEval)", "gsm8k_lmeval": "GSM8K (lm-eval 5-shot)"}
 RUN_FILES = ("generations.jsonl", "annotations.jsonl", "parsed.jsonl", "scores.json")
-
-
-def official_judges() -> dict[str, set[str]]:
-    """The judges of the SimPO paper's protocols, per benchmark (anything else is labelled)."""
-    from harness.benchmarks.alpaca_eval import protocol as ae
-    from harness.benchmarks.arena_hard import protocol as ah
-    from harness.benchmarks.mt_bench import protocol as mt
-
-    return {"alpaca_eval": {ae.DEFAULT_JUDGE_MODEL, ae.ANNOTATOR}, "arena_hard": {ah.JUDGE_MODEL},
-            "mt_bench": {mt.JUDGE_MODEL, "gpt-4-1106-preview"}}  # gpt-4-1106-preview: the SimPO authors' MT-Bench
 
 
 def discover(results_dir: Path) -> dict[str, list[str]]:
@@ -54,7 +45,7 @@ def discover(results_dir: Path) -> dict[str, list[str]]:
         raise HarnessError(f"results directory not found: {results_dir}")
     found: dict[str, list[str]] = {}
     for model_dir in sorted(p for p in results_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        benches = [b for b in BENCHMARKS if any((model_dir / b / f).is_file() for f in RUN_FILES)]
+        benches = [b for b in benchmark_names() if any((model_dir / b / f).is_file() for f in RUN_FILES)]
         if benches:
             found[model_dir.name] = benches
     return found
@@ -75,7 +66,7 @@ def run_dir_name(name: str, found: Mapping[str, Any]) -> str | None:
 def load_items(benchmark: str, data_dir: Path | None) -> tuple[list[BenchmarkItem] | None, str | None]:
     """The benchmark's items, or None and the reason they could not be loaded."""
     try:
-        return get_benchmark_class(benchmark)().load_items(data_dir), None
+        return get_benchmark(benchmark).load_items(data_dir), None
     except HarnessError as exc:
         title = TITLES.get(benchmark, benchmark)
         return None, f"{title}: questions/references not loaded ({exc}); shown from the run files"
@@ -152,32 +143,38 @@ def _manifest_judge(scores: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def collect_judges(results_dir: Path, runs: Mapping[str, Mapping[str, ModelRun]]) -> tuple[list[Judge], list[str]]:
-    """Judge labels (``runs``: benchmark -> model -> run) and the notes their manifests carry."""
-    official = official_judges()
+    """Judge labels (``runs``: benchmark -> model -> run) and the notes their manifests carry. A judge is
+    official when it is the benchmark's own judge at OpenAI's endpoint (the spec says which)."""
+    from harness.benchmarks import get_spec
+
     judges: dict[str, Judge] = {}
     notes: list[str] = []
     for benchmark, by_model in runs.items():
-        for model, run in by_model.items():
-            info = _manifest_judge(read_scores(Path(results_dir) / model / benchmark))
-            for name in sorted(run.judge_models):
-                embedded, base_url = bool(info.get("embedded_local_judge")), info.get("base_url")
-                ok = name in official.get(benchmark, set()) and not embedded and not base_url
-                note = ("the embedded local judge" if embedded else
-                        f"served at {base_url}: not verified as the official judge" if base_url else
-                        "" if ok else "not the judge of the published numbers")
-                j = judges.setdefault(f"{name}|{note}", Judge(name=name, official=ok, note=note))
-                if benchmark not in j.benchmarks:
-                    j.benchmarks.append(benchmark)
+        spec = get_spec(benchmark).judge
+        for model in by_model:
+            scores = read_scores(Path(results_dir) / model / benchmark) or {}
+            details = scores.get("details") or {}
+            name, endpoint = details.get("judge_model"), details.get("judge_endpoint")
+            if spec is None or name is None:
+                continue
+            ok = spec.is_official(name, endpoint)
+            note = ("" if ok else "the embedded local judge" if str(endpoint).startswith("embedded:") else
+                    f"served at {endpoint}: not verified as the official judge" if endpoint else
+                    "not the judge of the published numbers")
+            j = judges.setdefault(f"{name}|{note}", Judge(name=name, official=ok, note=note))
+            if benchmark not in j.benchmarks:
+                j.benchmarks.append(benchmark)
+            info = _manifest_judge(scores)
             if info.get("note") and info["note"] not in notes:
                 notes.append(str(info["note"]))
     return list(judges.values()), notes
 
 
 def _incomplete(scores: dict[str, Any]) -> str | None:
-    details = scores.get("details") or {}
-    if details.get("incomplete"):
-        return f"{scores.get('benchmark', '')}: {details['incomplete']} scored"
-    limit = details.get("limit") or ((scores.get("manifest") or {}).get("limit"))
+    if scores.get("status") == "incomplete":
+        reason = (scores.get("incomplete") or {}).get("reason", "incomplete")
+        return f"{scores.get('benchmark', '')}: {reason}"
+    limit = ((scores.get("manifest") or {}).get("generation") or {}).get("limit")
     if limit:
         return f"{scores.get('benchmark', '')}: --limit {limit}"
     return None
@@ -185,28 +182,25 @@ def _incomplete(scores: dict[str, Any]) -> str | None:
 
 def collect_table(results_dir: Path, models: Sequence[str]) -> Table | None:
     """Published vs reproduced (``table --models ... --results-dir``), incomplete scores flagged."""
-    from harness.registry.models import METRIC_BENCHMARK, load_registry
-    from harness.results import RunDir
-    from harness.tables.paper import _LOOKUP, add_reproduced, models_table
+    from harness.registry.models import load_registry
+    from harness.store.layout import RunDir
+    from harness.tables.paper import LOOKUP, add_reproduced, metric_benchmarks, models_table
 
     registry = load_registry()
-    names = [m for m in models if any(RunDir(Path(results_dir), m, b).scores.is_file()
-                                      for b in set(METRIC_BENCHMARK.values())) or registry.find(m)]
+    benchmarks = set(metric_benchmarks().values())
+    names = [m for m in models if any(RunDir(Path(results_dir), m, b).scores.is_file() for b in benchmarks)
+             or registry.find(m)]
     if not names:
         return None
     rows, columns = models_table(registry, names, Path(results_dir))
     rows, columns = add_reproduced(rows, columns, Path(results_dir))
     out_rows = []
     for row in rows:
-        flags: dict[str, str] = {}
-        for benchmark in dict.fromkeys(METRIC_BENCHMARK.values()):
-            scores = next((s for n in row[_LOOKUP] if (s := read_scores(RunDir(Path(results_dir), n, benchmark).path))),
-                          None)
-            why = _incomplete(scores) if scores else None
-            if why:
-                flags.update({f"{k}_{suffix}": why for k, b in METRIC_BENCHMARK.items() if b == benchmark
-                              for suffix in ("repro", "delta", "ci")})
-        out_rows.append(TableRow(values={k: v for k, v in row.items() if k != _LOOKUP}, incomplete=flags))
+        notes = row.get("_footnotes", [])
+        flags = {f"{key[: -len('_repro_flag')]}_{suffix}": next((n for n in notes), "incomplete")
+                 for key in row if key.endswith("_repro_flag") for suffix in ("repro", "delta", "ci")}
+        out_rows.append(TableRow(values={k: v for k, v in row.items() if k not in (LOOKUP, "_footnotes")
+                                         and not k.endswith("_flag")}, incomplete=flags))
     keep = [c for i, c in enumerate(columns) if i == 0 or any(r.values.get(c.key) not in (None, "") for r in out_rows)]
     return Table(columns=[TableColumn(c.key, c.header, c.digits, c.signed) for c in keep], rows=out_rows)
 
@@ -225,7 +219,7 @@ def collect_report(results_dir: Path, models: Sequence[str] | None = None, bench
         raise HarnessError(f"no results for {', '.join(missing)} under {results_dir}"
                            + (f" (found: {', '.join(found)})" if found else ""))
     dirs = list(dict.fromkeys(d for d in resolved.values() if d))
-    have = [b for b in BENCHMARKS if any(b in found[m] for m in dirs)]
+    have = [b for b in benchmark_names() if any(b in found[m] for m in dirs)]
     chosen = list(benchmarks) if benchmarks else have
     unknown = [b for b in chosen if b not in have]
     if unknown:

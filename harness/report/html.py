@@ -69,7 +69,7 @@ def render_report(data: ReportData) -> str:
 
 def write_report(data: ReportData, path: Path | str) -> Path:
     """Render ``data`` and write it to ``path`` atomically; returns the path."""
-    from harness.jsonl import write_text_atomic
+    from harness.store.jsonl import write_text_atomic
 
     path = Path(path)
     write_text_atomic(path, render_report(data))

@@ -3,7 +3,7 @@
 Each ``read_<benchmark>(run_dir, ctx)`` returns a :class:`ModelRun` (answers and verdicts by item
 id, plus what the run's own files say about the items where the benchmark's data is not
 available); :func:`merge_runs` joins the runs of all models with the benchmark's items. They
-only read files (``generations.jsonl`` through :func:`harness.store.records_for_run`,
+only read files (``generations.jsonl`` through :func:`harness.store.current_generations`,
 ``annotations.jsonl``, ``parsed.jsonl``) and are small so that each can later become a method of
 its benchmark.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.benchmarks.base import BenchmarkItem
-from harness.jsonl import read_jsonl
 from harness.report.data import Item, Verdict
+from harness.store.jsonl import read_jsonl
 
 
 @dataclass
@@ -46,14 +46,14 @@ class Context:
 
 def turn_outputs(run_dir: Path) -> dict[str, list[str]]:
     """item id -> outputs of sample 0 per turn, of the last ``generate`` configuration."""
-    from harness.store import records_for_run
+    from harness.store import current_generations
 
     if not (run_dir / "generations.jsonl").is_file():
         return {}
     by_turn: dict[str, dict[int, str]] = {}
-    for rec in records_for_run(run_dir):
-        if int(rec.get("sample_index", 0)) == 0:
-            by_turn.setdefault(str(rec["item_id"]), {})[int(rec.get("turn", 0))] = rec["output"]
+    for rec in current_generations(run_dir):
+        if rec.sample_index == 0:
+            by_turn.setdefault(rec.item_id, {})[rec.turn] = rec.output
     return {i: [turns[t] for t in sorted(turns)] for i, turns in by_turn.items()}
 
 
@@ -120,13 +120,14 @@ def _game_outcome(label: Any, game: int) -> str:
 
 
 def read_arena_hard(run_dir: Path, ctx: Context) -> ModelRun:
-    from harness.benchmarks.arena_hard.benchmark import _sha, latest_games
+    from harness.benchmarks.arena_hard.benchmark import ArenaHard, answer_sha
+    from harness.benchmarks.base import scored_judge
 
     run = ModelRun(answers=turn_outputs(run_dir))
     run.order = list(run.answers)
-    current = {i: _sha(out[0]) for i, out in run.answers.items() if out}
+    current = {i: answer_sha(out[0]) for i, out in run.answers.items() if out}
     path = run_dir / "annotations.jsonl"
-    games, _ = latest_games(path, current)
+    games = ArenaHard().judgments(run_dir, scored_judge(run_dir))[1].judgments  # those the score used
     done = {(str(g["item_id"]), int(g["game"])) for g in games}
     failed = {(str(r["item_id"]), int(r.get("game", 0))): r for r in read_jsonl(path)  # the last failure per game
               if r.get("error") is not None and str(r.get("item_id")) in current
@@ -174,13 +175,13 @@ def _rating_verdict(row: dict[str, Any]) -> Verdict:
 
 
 def read_mt_bench(run_dir: Path, ctx: Context) -> ModelRun:
-    from harness.benchmarks.mt_bench.benchmark import latest_judgments
+    from harness.benchmarks.base import scored_judge
+    from harness.benchmarks.mt_bench.benchmark import MTBench
 
     run = ModelRun(answers=turn_outputs(run_dir))
     run.order = list(run.answers)
-    outputs = {(i, t): out for i, turns in run.answers.items() for t, out in enumerate(turns)}
     path = run_dir / "annotations.jsonl"
-    rows, _ = latest_judgments(path, outputs)
+    rows = MTBench().judgments(run_dir, scored_judge(run_dir))[1].judgments  # those the score used
     done = {(str(r["item_id"]), int(r["turn"])) for r in rows}
     failed = {(str(r["item_id"]), int(r["turn"])): r for r in read_jsonl(path)
               if r.get("error") is not None and str(r.get("item_id")) in run.answers}

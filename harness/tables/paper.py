@@ -22,7 +22,7 @@ from harness.registry.models import ModelConfig, Registry
 from harness.store.layout import RunDir
 from harness.tables.render import Column
 
-_LOOKUP = "_lookup"  # row key: the names under which results may be stored
+LOOKUP = "_lookup"  # row key: the names under which results may be stored
 FLAG = "*"
 
 
@@ -68,7 +68,7 @@ def _row(cfg: ModelConfig) -> dict[str, Any]:
         "name": cfg.name, "hf_repo": cfg.hf_repo, "setting": cfg.setting, "method": cfg.method,
         "label": pub.label if pub else None, "table": pub.table if pub else None,
         **(pub.metrics() if pub else {}),
-        _LOOKUP: [n for n in (cfg.name, cfg.hf_repo, cfg.hf_repo_canonical) if n],
+        LOOKUP: [n for n in (cfg.name, cfg.hf_repo, cfg.hf_repo_canonical) if n],
     }
 
 
@@ -94,7 +94,7 @@ def models_table(
         if cfg is not None:
             rows.append(_row(cfg))
         elif results_dir is not None and _has_results(results_dir, name):
-            rows.append({"name": name, _LOOKUP: [name]})
+            rows.append({"name": name, LOOKUP: [name]})
         else:
             registry.get(name)  # raises the did-you-mean error
     columns = [Column("name", "Model"), Column("setting", "Setting"), Column("method", "Method"),
@@ -102,7 +102,7 @@ def models_table(
     metrics = metric_columns()
     wanted = {k for r in rows for k in metrics if r.get(k) is not None}
     if results_dir is not None:  # reproduced-only metrics still need their column
-        wanted |= {k for row in rows for k in read_reproduced(results_dir, row[_LOOKUP]).metrics}
+        wanted |= {k for row in rows for k in read_reproduced(results_dir, row[LOOKUP]).metrics}
     return rows, columns + [col for key, col in metrics.items() if key in wanted]
 
 
@@ -178,7 +178,7 @@ def add_reproduced(
         raise HarnessError(f"results directory not found: {results_dir}")
     new_rows = []
     for row in rows:
-        rep = read_reproduced(Path(results_dir), row[_LOOKUP])
+        rep = read_reproduced(Path(results_dir), row[LOOKUP])
         extra: dict[str, Any] = {}
         for key, value in rep.metrics.items():
             extra[f"{key}_repro"] = value

@@ -18,7 +18,7 @@ def _expected_placed(csv: Path) -> set[str]:
     out = set()
     for cfg in load_registry():
         keys = {cfg.name.lower(), cfg.hf_repo.rsplit("/", 1)[-1].lower()}
-        if (cfg.published and cfg.published.ae2_length is not None) or keys & names:
+        if (cfg.published and cfg.published.get("ae2_length") is not None) or keys & names:
             out.add(cfg.name)
     return out
 

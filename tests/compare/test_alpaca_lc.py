@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.benchmarks.alpaca_eval.data import load_instruction_difficulty, load_reference, read_json_records
+from harness.benchmarks.alpaca_eval.data import load_instruction_difficulty, load_reference
 from harness.compare import compare_items
 from harness.compare.alpaca_lc import (
     GlmWeights,
@@ -14,6 +14,7 @@ from harness.compare.alpaca_lc import (
     lc_predicted_values,
 )
 from harness.errors import HarnessError
+from harness.store.jsonl import read_records as read_json_records
 
 PUBLISHED_LC = {"claude-2": 28.155196141629148, "alpaca-7b": 5.875487163278986}
 

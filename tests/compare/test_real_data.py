@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.benchmarks.alpaca_eval.data import read_json_records
 from harness.compare import compare_items, holm
 from harness.compare.extract import alpaca_eval_values, arena_hard_battles, mt_bench_scores
+from harness.store.jsonl import read_records as read_json_records
 
 
 def _alpaca(shared: Path, model: str) -> list[dict]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.benchmarks.base import JudgeOptions, ScoreOptions
 from harness.errors import HarnessError
 from harness.judges.batch import BatchJudgeClient, BatchJudgeConfig
 from harness.judges.batch_api import input_lines
@@ -68,12 +69,14 @@ def test_one_batch_same_answers_bodies_and_cache_as_the_normal_client(tmp_path, 
         assert u.cost_usd == pytest.approx(half) and out[0].extra["batch_id"] == u.batch_ids[0]
         (job,) = _state(tmp_path)
         assert job["batch_id"] == u.batch_ids[0] and job["status"] == "collected" and job["final_status"] == "completed"
-        assert sorted(job["custom_ids"].values()) == sorted({r.cache_key() for r in reqs})
+        assert sorted(job["custom_ids"].values()) == sorted({r.cache_key(client.endpoint) for r in reqs})
         # a second call, and the normal client on the same cache, are answered from the cache
         again = client.complete_many(reqs)
         assert all(r.cached for r in again) and len(srv.creations) == 1
         with LocalJudgeServer(verdict_or_logprob_responder) as live:
-            normal = OpenAIJudgeClient(JudgeClientConfig(base_url=live.base_url, cache_path=tmp_path / "judge_cache.sqlite"))
+            # the same judge (model and endpoint) through the live API shares the cache
+            normal = OpenAIJudgeClient(JudgeClientConfig(base_url=live.base_url, endpoint_label=client.endpoint,
+                                                         cache_path=tmp_path / "judge_cache.sqlite"))
             assert essentials(normal.complete_many(reqs)) == [{**a, "error": None} for a in ref_answers]
             assert live.request_count == 0
 
@@ -104,7 +107,7 @@ def test_partial_results_resubmit_only_the_missing_retryable_lines(tmp_path, ref
     # the second batch holds exactly the dropped, 500 and malformed lines of the first
     assert set(job2["custom_ids"].values()) == {k for k, v in kinds.items() if v in ("drop", "500", "malformed")}
     assert client.usage.retries == len(second["custom_ids"])
-    by_key = {r.cache_key(): i for i, r in enumerate(reqs)}
+    by_key = {r.cache_key(client.endpoint): i for i, r in enumerate(reqs)}
     bad = sorted(by_key[k] for k, v in kinds.items() if v == "400")
     assert [i for i, r in enumerate(out) if r.content is None] == bad  # 4xx lines fail for good, as live
     assert all("HTTP 400" in out[i].error for i in bad)
@@ -218,9 +221,9 @@ def test_inputs_are_split_by_model_and_within_the_batch_limits(tmp_path, referen
 
 def test_arena_hard_annotations_via_batch_equal_the_live_ones(tmp_path, shared_dir):
     """Through a real benchmark: same verdicts, same rows, one batch for the chunk of games."""
-    from harness.benchmarks.arena_hard import ArenaHard
-    from harness.jsonl import append_jsonl, read_jsonl
-    from harness.results import RunDir
+    from harness.benchmarks.arena_hard.benchmark import ArenaHard
+    from harness.store.jsonl import append_jsonl, read_jsonl
+    from harness.store.layout import RunDir
 
     bench = ArenaHard()
     items = bench.load_items(shared_dir / "data" / "arena_hard_v0.1", limit=4)
@@ -234,12 +237,13 @@ def test_arena_hard_annotations_via_batch_equal_the_live_ones(tmp_path, shared_d
         if how == "live":
             with LocalJudgeServer(verdict_or_logprob_responder) as srv:
                 client = OpenAIJudgeClient(JudgeClientConfig(base_url=srv.base_url, cache_path=cache))
-                bench.judge(run.path, client, items)
+                bench.judge(run.path, client, items, JudgeOptions())
         else:
             with _fake() as srv:
-                bench.judge(run.path, _client(srv, run.path), items)
+                bench.judge(run.path, _client(srv, run.path), items, JudgeOptions())
                 assert [len(c["custom_ids"]) for c in srv.creations] == [8]
-        rows[how] = [{k: v for k, v in r.items() if k not in ("cost_usd", "cached")} for r in read_jsonl(run.annotations)]
-        scores = bench.score(run.path)
+        rows[how] = [{k: v for k, v in r.items() if k not in ("cost_usd", "cached", "judge_endpoint")}
+                     for r in read_jsonl(run.annotations)]  # the two servers' URLs differ, nothing else
+        scores = bench.score(run.path, ScoreOptions())
         rows[how].append(scores["metrics"])
     assert rows["batch"] == rows["live"] and len(rows["live"]) == 9

@@ -10,6 +10,7 @@ import yaml
 
 from harness.benchmarks.alpaca_eval import protocol as ae
 from harness.benchmarks.arena_hard import protocol as ah
+from harness.benchmarks.base import JudgeOptions
 from harness.benchmarks.mt_bench import protocol as mt
 from harness.errors import HarnessError
 from harness.judges.base import JudgeRequest
@@ -144,8 +145,8 @@ def test_apply_options_parser_and_manifest(tmp_path):
     assert (sent.model, sent.max_tokens, sent.seed, sent.temperature) == ("meta-llama/Llama-3.1-70B-Instruct", 2048, 7, 0.0)
     assert sent.messages == req.messages and sent.cache_key() != req.cache_key()
     assert preset.apply("mt_bench", req).max_tokens == ah.MAX_TOKENS  # decoding is per benchmark
-    assert preset.judge_options("arena_hard") == {"judge_model": preset.model, "max_tokens": 2048}
-    assert preset.judge_options("mt_bench") == {"judge_model": preset.model, "reference_model": "gpt-4"}
+    assert preset.judge_options("arena_hard") == JudgeOptions(judge_model=preset.model, max_tokens=2048)
+    assert preset.judge_options("mt_bench") == JudgeOptions(judge_model=preset.model, reference_model="gpt-4")
     assert preset.parser("arena_hard")("verdict: [[B>A]]") == ("B>A", False)
     assert preset.parser("mt_bench")("Rating: [[7]]") == 7
     m = preset.manifest("arena_hard")

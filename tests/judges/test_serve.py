@@ -11,15 +11,16 @@ import time
 import httpx
 import pytest
 
-from harness.benchmarks.arena_hard import ArenaHard
-from harness.benchmarks.mt_bench import MTBench
+from harness.benchmarks.arena_hard.benchmark import ArenaHard
+from harness.benchmarks.base import JudgeOptions, ScoreOptions
+from harness.benchmarks.mt_bench.benchmark import MTBench
 from harness.errors import HarnessError
-from harness.jsonl import append_jsonl, read_jsonl
 from harness.judges import serve
 from harness.judges.client import JudgeClientConfig, OpenAIJudgeClient
 from harness.judges.local_server import LocalJudgeServer, Reply
 from harness.judges.presets import get_preset
-from harness.results import RunDir
+from harness.store.jsonl import append_jsonl, read_jsonl
+from harness.store.layout import RunDir
 from tests.helpers.fake_batch_api import verdict_or_logprob_responder
 
 OPEN = "llama-3.1-70b-instruct"
@@ -109,7 +110,7 @@ def test_open_preset_end_to_end_against_a_local_server(tmp_path, shared_dir, ben
         for i, it in enumerate(items) for t in range(len(it.turns) if bench_cls is MTBench else 1)])
     with LocalJudgeServer(_grader, model_names=(preset.model,), record_bodies=True) as srv:
         client = OpenAIJudgeClient(JudgeClientConfig(base_url=srv.base_url, cache_path=run.path / "judge_cache.sqlite"))
-        bench.judge(run.path, client, items, data_dir=data, **preset.judge_options(bench.name))
+        bench.judge(run.path, client, items, preset.judge_options(bench.name, data_dir=data))
         bodies = srv.stats.bodies
     assert len(bodies) == 6 and {b["model"] for b in bodies} == {"meta-llama/Llama-3.1-70B-Instruct"}
     assert {(b["temperature"], b["max_tokens"]) for b in bodies} == (
@@ -119,8 +120,8 @@ def test_open_preset_end_to_end_against_a_local_server(tmp_path, shared_dir, ben
     if bench_cls is MTBench:
         assert [r["reference_model"] for r in rows if r["category"] == "math"] == ["gpt-4", "gpt-4"]
         with pytest.raises(HarnessError, match="reference"):  # FastChat's default: the judge's own references
-            bench.judge(run.path, client, items, data_dir=data, judge_model=preset.model)
-    scores = bench.score(run.path)
-    assert scores["manifest"]["judge_models"] == [preset.model]
+            bench.judge(run.path, client, items, JudgeOptions(data_dir=data, judge_model=preset.model))
+    scores = bench.score(run.path, ScoreOptions())
+    assert scores["details"]["judge_model"] == preset.model
     assert client.usage.cost_usd is None  # self-hosted: not priced
     assert preset.manifest(bench.name)["judge_official"] is False

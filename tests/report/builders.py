@@ -14,7 +14,6 @@ import random
 from pathlib import Path
 from typing import Any
 
-from harness.jsonl import append_jsonl
 from harness.report.data import (
     BenchmarkSection,
     Comparison,
@@ -26,6 +25,8 @@ from harness.report.data import (
     TableRow,
     Verdict,
 )
+from harness.store.jsonl import append_jsonl, write_json_atomic
+from harness.store.judgments import OPENAI_ENDPOINT
 
 HOSTILE = '</script><script>window.__pwned=1</script><!-- <b onclick="x()">&amp;</b> \u2028 ${x} `y`'
 
@@ -55,7 +56,10 @@ def write_official_alpaca_run(results: Path, official_dir: Path, model: str, ite
     append_jsonl(run_dir / "generations.jsonl",
                  [generation_record(model, item_ids[o["instruction"]], o["output"], index=int(item_ids[o["instruction"]]))
                   for o in outputs])
-    append_jsonl(run_dir / "annotations.jsonl", annotations)
+    # as `import` records them: the official judge at OpenAI's endpoint, the full instruction set
+    append_jsonl(run_dir / "annotations.jsonl", [{**a, "judge_model": "gpt-4-1106-preview",
+                                                  "judge_endpoint": OPENAI_ENDPOINT} for a in annotations])
+    write_json_atomic(run_dir / "generation_manifest.json", {"n_items": 805, "limit": None})
     return run_dir
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness.jsonl import write_json_atomic
+from harness.benchmarks.base import ScoreOptions
+from harness.store.jsonl import write_json_atomic
 from tests.report.builders import write_official_alpaca_run
 
 OFFICIAL_MODELS = ("claude-2", "alpaca-7b")
@@ -34,7 +35,7 @@ def official_annotations(shared_dir) -> dict[str, list[dict[str, Any]]]:
 def official_results(tmp_path_factory, shared_dir, alpaca_data) -> Path:
     """claude-2 and alpaca-7b's published outputs and annotations as run directories, scored by
     ``AlpacaEval2.score`` (so scores.json is what `score` writes)."""
-    from harness.benchmarks.alpaca_eval import AlpacaEval2
+    from harness.benchmarks.alpaca_eval.benchmark import AlpacaEval2
 
     results = tmp_path_factory.mktemp("official") / "results"
     with pytest.MonkeyPatch.context() as mp:
@@ -43,5 +44,5 @@ def official_results(tmp_path_factory, shared_dir, alpaca_data) -> Path:
         for model in OFFICIAL_MODELS:
             run_dir = write_official_alpaca_run(results, shared_dir / "official_files" / "alpaca_eval" / "results",
                                                 model, ids)
-            write_json_atomic(run_dir / "scores.json", AlpacaEval2().score(run_dir, alpaca_data))
+            write_json_atomic(run_dir / "scores.json", AlpacaEval2().score(run_dir, ScoreOptions(data_dir=alpaca_data)))
     return results

@@ -8,13 +8,14 @@ import re
 
 import pytest
 
-from harness.benchmarks.arena_hard import ArenaHard
-from harness.benchmarks.mt_bench import MTBench
-from harness.benchmarks.zeroeval import GSM8KZeroEval
+from harness.benchmarks.arena_hard.benchmark import ArenaHard
+from harness.benchmarks.base import JudgeOptions, ScoreOptions
+from harness.benchmarks.mt_bench.benchmark import MTBench
+from harness.benchmarks.zeroeval.benchmark import GSM8KZeroEval
 from harness.errors import HarnessError
-from harness.jsonl import append_jsonl, read_jsonl
 from harness.report.collect import collect_report, collect_section, discover
 from harness.report.data import ReportData
+from harness.store.jsonl import append_jsonl, read_jsonl
 from tests.helpers.fake_judge import FakeJudgeClient
 from tests.report.builders import generation_record
 
@@ -40,7 +41,7 @@ def test_official_alpaca_eval_runs(official_results, official_annotations, alpac
             (v,) = it.verdicts[model]
             assert v.outcome == _outcome(row["preference"]) and v.text is None
     (judge,) = report.judges
-    assert judge.name == "weighted_alpaca_eval_gpt4_turbo" and judge.official and judge.benchmarks == ["alpaca_eval"]
+    assert judge.name == "gpt-4-1106-preview" and judge.official and judge.benchmarks == ["alpaca_eval"]
     # the table holds what `score` computed: the published leaderboard's win rates
     rows = {r.values["name"]: r for r in report.table.rows}
     assert rows["claude-2"].values["ae2_wr_repro"] == pytest.approx(17.188240356708075, abs=1e-9)
@@ -89,7 +90,7 @@ def test_arena_hard_games(tmp_path, shared_dir):
         append_jsonl(run / "generations.jsonl", [generation_record(model, it.item_id, f"{model} answer {k}", index=k)
                                                  for k, it in enumerate(items)])
         for _ in range(2):  # the rerun retries the failed games (and fails again): two error rows each
-            ArenaHard().judge(run, FakeJudgeClient(_judge_by_position), items)
+            ArenaHard().judge(run, FakeJudgeClient(_judge_by_position), items, JudgeOptions())
     section = collect_section(results, "arena_hard", ["model-a", "model-b"], data_dir=data)
     assert section.kind == "games" and section.reference_label == "gpt-4-0314 (baseline answer)"
     assert [it.item_id for it in section.items] == [it.item_id for it in items]
@@ -126,7 +127,7 @@ def test_arena_label_without_verdict_is_a_parse_failure(tmp_path, shared_dir):
     run.mkdir(parents=True)
     append_jsonl(run / "generations.jsonl", [generation_record("model-c", it.item_id, f"model-c answer {k}", index=k)
                                              for k, it in enumerate(items)])
-    ArenaHard().judge(run, FakeJudgeClient(_judge_by_position), items)
+    ArenaHard().judge(run, FakeJudgeClient(_judge_by_position), items, JudgeOptions())
     (v1, v2) = collect_section(tmp_path, "arena_hard", ["model-c"], data_dir=data).items[3].verdicts["model-c"]
     assert v1.outcome == v2.outcome == "unparsed" and v1.parse_failure and v1.label == "no verdict"
 
@@ -145,7 +146,7 @@ def test_mt_bench_turns_and_references(tmp_path, shared_dir):
         append_jsonl(run / "generations.jsonl", [
             generation_record(model, it.item_id, f"{model} turn {t}", turn=t, index=k)
             for k, it in enumerate(items) for t in range(2)])
-        MTBench().judge(run, FakeJudgeClient(grader(grade)), items, data_dir=data)
+        MTBench().judge(run, FakeJudgeClient(grader(grade)), items, JudgeOptions(data_dir=data))
     section = collect_section(tmp_path, "mt_bench", ["model-a", "model-b"], data_dir=data)
     assert section.kind == "rating"
     writing, math_item = section.items
@@ -181,7 +182,7 @@ def test_gsm8k_parses_from_score(tmp_path, shared_dir):
         run.mkdir(parents=True)
         append_jsonl(run / "generations.jsonl", [generation_record(model, r["id"], r["output"][0], index=k)
                                                  for k, r in enumerate(recs)])
-        GSM8KZeroEval().score(run, data)
+        GSM8KZeroEval().score(run, ScoreOptions(data_dir=data))
     section = collect_section(results, "gsm8k", list(rows), data_dir=data)
     assert section.kind == "exact" and len(section.items) == n
     parsed = {m: {r["id"]: r for r in read_jsonl(results / m / "gsm8k" / "parsed.jsonl")} for m in rows}
@@ -198,15 +199,15 @@ def test_gsm8k_parses_from_score(tmp_path, shared_dir):
 
 
 def test_incomplete_scores_are_flagged(tmp_path, shared_dir, alpaca_data, offline):
-    from harness.benchmarks.alpaca_eval import AlpacaEval2
-    from harness.jsonl import write_json_atomic
+    from harness.benchmarks.alpaca_eval.benchmark import AlpacaEval2
+    from harness.store.jsonl import write_json_atomic
     from tests.report.builders import write_official_alpaca_run
 
     ids = {it.turns[0]: it.item_id for it in AlpacaEval2().load_items(alpaca_data)}
     run = write_official_alpaca_run(tmp_path, shared_dir / "official_files/alpaca_eval/results", "claude-2", ids, 100)
-    write_json_atomic(run / "scores.json", AlpacaEval2().score(run, alpaca_data))
+    write_json_atomic(run / "scores.json", AlpacaEval2().score(run, ScoreOptions(data_dir=alpaca_data)))
     (row,) = collect_report(tmp_path, ["claude-2"], data_dir=alpaca_data).table.rows
-    assert row.incomplete["ae2_wr_repro"] == "alpaca_eval: 100 of 805 instructions scored"
+    assert row.incomplete["ae2_wr_repro"].startswith("* claude-2 alpaca_eval: incomplete (100 of 805 instructions scored")
     assert {"ae2_wr_repro", "ae2_length_repro"} <= set(row.incomplete)
 
 
@@ -217,7 +218,7 @@ def test_arena_questions_from_judge_prompts_without_data(tmp_path, shared_dir):
     run.mkdir(parents=True)
     append_jsonl(run / "generations.jsonl", [generation_record("model-a", it.item_id, f"model-a answer {k}", index=k)
                                              for k, it in enumerate(items)])
-    ArenaHard().judge(run, FakeJudgeClient(_judge_by_position), items)
+    ArenaHard().judge(run, FakeJudgeClient(_judge_by_position), items, JudgeOptions())
     section = collect_section(tmp_path, "arena_hard", ["model-a"], data_dir=tmp_path / "no-data")
     assert "questions/references not loaded" in section.notes[0]
     assert [it.turns for it in section.items] == [list(it.turns) for it in items]

@@ -126,10 +126,11 @@ def test_matplotlib_svg_is_isolated_as_an_image(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from harness.analysis.length_vs_winrate import plot_length_vs_winrate, published_points
+    from harness.analysis.across_models import registry_points
+    from harness.analysis.plots import plot_across_models
     from harness.report.collect import svg_figure
 
-    fig = svg_figure(plot_length_vs_winrate(published_points()), "Length vs win rate", "published <models>")
+    fig = svg_figure(plot_across_models(registry_points()), "Length vs win rate", "published <models>")
     assert "<style" in fig.svg and 'id="' in fig.svg  # its own global style and ids
     report = synthetic_report(n_items=2, n_models=2, words=5)
     report.figures = [fig]

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from harness.benchmarks.alpaca_eval import data as ae_data
 from harness.benchmarks.alpaca_eval import protocol, scoring
 from harness.benchmarks.alpaca_eval.spec import SPEC
-from harness.benchmarks.base import Benchmark, BenchmarkItem, JudgeOptions, ScoreOptions, completeness
+from harness.benchmarks.base import (
+    Benchmark,
+    BenchmarkItem,
+    JudgeOptions,
+    ScoreOptions,
+    completeness,
+    judge_details,
+)
 from harness.errors import HarnessError
 from harness.manifest import base_manifest, package_versions
 from harness.store import (
@@ -98,7 +105,7 @@ class AlpacaEval2(Benchmark):
                                      data_dir, annotations_source=str(run_dir / ANNOTATIONS),
                                      n_instructions=n_selected, incomplete=incomplete)
         payload.update(status)
-        payload["details"].update(judge=sel.judge.label() if sel.judge else None, n_stale_judgments=sel.n_stale)
+        payload["details"].update(n_stale_judgments=sel.n_stale, **judge_details(sel.judge))
         return payload
 
     def _score_outputs(self, run_dir: Path, answers: dict[str, Any], reference: list[dict[str, Any]],

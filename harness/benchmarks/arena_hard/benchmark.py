@@ -11,13 +11,21 @@ from harness.benchmarks.arena_hard import data, protocol
 from harness.benchmarks.arena_hard.spec import SPEC
 from harness.benchmarks.arena_hard.style import markdown_counts, style_controlled_score
 from harness.benchmarks.arena_hard.tokens import count_tokens
-from harness.benchmarks.base import Benchmark, BenchmarkItem, JudgeOptions, ScoreOptions, completeness
+from harness.benchmarks.base import (
+    Benchmark,
+    BenchmarkItem,
+    JudgeOptions,
+    ScoreOptions,
+    completeness,
+    judge_details,
+)
 from harness.errors import HarnessError
 from harness.manifest import base_manifest, sha256_text
 from harness.stats import Battles, arena_scores
 from harness.store import (
     GenerationRecord,
     JudgeId,
+    JudgmentSelection,
     current_generations,
     first_answers,
     read_generation_manifest,
@@ -36,7 +44,8 @@ NUM_ROUNDS = 100
 SEED = 42
 
 
-def _sha(text: str) -> str:
+def answer_sha(text: str) -> str:
+    """The short digest judgments record of the answer they judged."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -99,7 +108,7 @@ class ArenaHard(Benchmark):
                     "item_id": it.item_id, "game": game, "model": g.model or run_dir.parent.name,
                     "judge_model": judge.model, "judge_endpoint": judge.endpoint,
                     "baseline_model": it.metadata.get("baseline_model", self.baseline),
-                    "answer_sha256": _sha(g.output), "baseline_sha256": _sha(it.reference),
+                    "answer_sha256": answer_sha(g.output), "baseline_sha256": answer_sha(it.reference),
                 }
                 if _unit_key(row) not in done:
                     pending.append((row, protocol.game_messages(it.turns[0], g.output, it.reference, game)))
@@ -115,13 +124,8 @@ class ArenaHard(Benchmark):
         ``details["style_control"]``; it needs the baseline answers (``data_dir``).
         """
         run_dir = Path(run_dir)
-        gens = read_generations(run_dir)
-        answers = {g.item_id: _sha(g.output) for g in gens}
-        sel = select_judgments(
-            read_jsonl(run_dir / ANNOTATIONS), unit=lambda r: (str(r["item_id"]), int(r["game"])),
-            failed=lambda r: r.get("error") is not None,
-            current=lambda r: str(r["item_id"]) in answers and r.get("answer_sha256") in (None, answers[str(r["item_id"])]),
-            judge_model=options.judge_model, judge_endpoint=options.judge_endpoint, source=str(run_dir / ANNOTATIONS))
+        gens, sel = self.judgments(run_dir, options)
+        answers = {g.item_id: answer_sha(g.output) for g in gens}
         games = sel.judgments
         if not games:
             if sel.n_failed:
@@ -143,12 +147,24 @@ class ArenaHard(Benchmark):
                                     n_ungenerated=2 * max(n_selected - len(gens), 0)))
         payload["details"].update(n_answers=len(gens), n_stale_judgments=sel.n_stale,
                                   n_unjudged_answers=len(set(answers) - {str(g["item_id"]) for g in games}),
-                                  judge=sel.judge.label() if sel.judge else None)
+                                  **judge_details(sel.judge))
         if self.style_control:
             payload["details"]["style_control"] = self._style_control(gens, counts, games, baselines[0],
                                                                       options.data_dir or self.data_dir)
         payload["manifest"] = self._manifest(games, baselines[0])
         return payload
+
+    def judgments(self, run_dir: Path, options: ScoreOptions) -> tuple[list[GenerationRecord], JudgmentSelection]:
+        """The current generations and the judgments a score of them uses (one judge, current answers)."""
+        gens = read_generations(Path(run_dir))
+        answers = {g.item_id: answer_sha(g.output) for g in gens}
+        sel = select_judgments(
+            read_jsonl(Path(run_dir) / ANNOTATIONS), unit=lambda r: (str(r["item_id"]), int(r["game"])),
+            failed=lambda r: r.get("error") is not None,
+            current=lambda r: str(r["item_id"]) in answers and r.get("answer_sha256") in (None, answers[str(r["item_id"])]),
+            judge_model=options.judge_model, judge_endpoint=options.judge_endpoint,
+            source=str(Path(run_dir) / ANNOTATIONS))
+        return gens, sel
 
     def _add_lengths(self, payload: dict[str, Any], gens: list[GenerationRecord]) -> list[int]:
         """Mean answer length in cl100k tokens, as show_result.py (fallback: the generator's counts)."""

@@ -8,13 +8,21 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.benchmarks.base import Benchmark, BenchmarkItem, JudgeOptions, ScoreOptions, completeness
+from harness.benchmarks.base import (
+    Benchmark,
+    BenchmarkItem,
+    JudgeOptions,
+    ScoreOptions,
+    completeness,
+    judge_details,
+)
 from harness.benchmarks.mt_bench import data, protocol
 from harness.benchmarks.mt_bench.spec import SPEC
 from harness.errors import HarnessError
 from harness.manifest import base_manifest, sha256_text
 from harness.store import (
     JudgeId,
+    JudgmentSelection,
     current_generations,
     read_generation_manifest,
     select_judgments,
@@ -126,12 +134,7 @@ class MTBench(Benchmark):
     # ----------------------------------------------------------------- score
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
         run_dir = Path(run_dir)
-        outputs, _ = read_turn_outputs(run_dir)
-        sel = select_judgments(read_jsonl(run_dir / ANNOTATIONS), unit=lambda r: (str(r["item_id"]), int(r["turn"])),
-                               failed=lambda r: r.get("error") is not None,
-                               current=lambda r: _graded_current_answers(r, outputs),
-                               judge_model=options.judge_model, judge_endpoint=options.judge_endpoint,
-                               source=str(run_dir / ANNOTATIONS))
+        outputs, sel = self.judgments(run_dir, options)
         judgments = sel.judgments
         if not judgments:
             if sel.n_failed:
@@ -145,7 +148,7 @@ class MTBench(Benchmark):
         payload.update(completeness(n_expected=2 * n_selected, n_scored=len(judgments), what="turns",
                                     n_failed=sel.n_failed, n_stale=sel.n_stale,
                                     n_ungenerated=2 * max(n_selected - generated, 0)))
-        payload["details"].update(n_stale_judgments=sel.n_stale, judge=sel.judge.label() if sel.judge else None)
+        payload["details"].update(n_stale_judgments=sel.n_stale, **judge_details(sel.judge))
         payload["manifest"] = base_manifest(
             benchmark=self.name, judges=sorted({JudgeId.of(j).label() for j in judgments}),
             judge_prompts={p.name: sha256_text(p.system_prompt + "\x1f" + p.prompt_template)
@@ -154,6 +157,18 @@ class MTBench(Benchmark):
             rating_patterns=[protocol.ONE_SCORE_PATTERN.pattern, protocol.ONE_SCORE_PATTERN_BACKUP.pattern],
         )
         return payload
+
+
+    def judgments(self, run_dir: Path, options: ScoreOptions) -> tuple[dict[tuple[str, int], str], JudgmentSelection]:
+        """The current answers and the judgments a score of them uses (one judge, current answers)."""
+        outputs, _ = read_turn_outputs(Path(run_dir))
+        sel = select_judgments(read_jsonl(Path(run_dir) / ANNOTATIONS),
+                               unit=lambda r: (str(r["item_id"]), int(r["turn"])),
+                               failed=lambda r: r.get("error") is not None,
+                               current=lambda r: _graded_current_answers(r, outputs),
+                               judge_model=options.judge_model, judge_endpoint=options.judge_endpoint,
+                               source=str(Path(run_dir) / ANNOTATIONS))
+        return outputs, sel
 
 
 def _unit_key(r: dict[str, Any]) -> tuple:
