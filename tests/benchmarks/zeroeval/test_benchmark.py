@@ -66,13 +66,16 @@ def test_gsm_score(tmp_path, data_dir):
         "gsm8k-main-test-#0": '```json\n{"reasoning": "2 + 3", "answer": "5"}\n```',  # right, len 5
         "gsm8k-main-test-#1": '{"reasoning": "", "answer": "$1,234.50"}',  # right, len 0
         "gsm8k-main-test-#2": "I am not sure.",  # parse failure
-        # #3 has no generation: wrong, counted in the denominator
+        # #3 has no generation: ZeroEval's denominator is the items in its output file (3), the full
+        # set's is 4 (missing = wrong), and the score is incomplete
     })
     payload = GSM8KZeroEval().score(path, ScoreOptions(data_dir=data_dir))
-    assert payload["metrics"] == {"gsm": 50.0, "gsm_length": 2.5}
+    assert payload["metrics"] == {"gsm": pytest.approx(200 / 3), "gsm_length": 2.5}
     d = payload["details"]
     assert (d["n_correct"], d["n_parsed"], d["n_parse_failures"], d["n_missing"], d["n_total"]) == (2, 2, 1, 1, 4)
-    assert payload["n"] == 4 and d["limit"] is None and payload["benchmark"] == "gsm8k" and payload["model"] == "m"
+    assert d["accuracy_full_set"] == 50.0 and payload["status"] == "incomplete"
+    assert payload["incomplete"]["reason"] == "3 of 4 items scored; 1 item(s) not generated"
+    assert payload["n"] == 3 and d["limit"] is None and payload["benchmark"] == "gsm8k" and payload["model"] == "m"
     rows = list(read_jsonl(path / "parsed.jsonl"))
     assert [r["matched"] for r in rows] == [True, True, False, False]
     json.dumps(payload, allow_nan=False)
@@ -174,9 +177,11 @@ def test_run_gsm8k_limit_20_on_the_embedded_default_model(tmp_path, offline, cap
     assert d["n_total"] == 20 and d["n_missing"] == 0 and d["n_parsed"] + d["n_parse_failures"] == 20
     assert 0.0 <= scores["metrics"]["gsm"] <= 100.0
     assert scores["model"] == "smollm2-135m-instruct" and scores["manifest"]["command"] == "run"
-    assert scores["manifest"]["params"]["max_new_tokens"] == 160 and scores["manifest"]["backend"] == "transformers"
+    generation = scores["manifest"]["generation"]
+    assert generation["params"]["max_new_tokens"] == 160 and generation["backend"] == "transformers"
+    assert scores["manifest"]["this_run"]["backend"] == "transformers" and scores["status"] == "complete"
     out = capsys.readouterr().out
     assert "GSM (repro)" in out
     assert main(argv) == 0  # a rerun is fully cached
-    row = next(line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("gsm8k "))
+    row = next(line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.split()[1:2] == ["gsm8k"])
     assert row[1:5] == ["20", "20", "20", "0"]  # items, gen units, cached, to do

@@ -109,7 +109,8 @@ def test_aggregate_denominator_and_length():
     parsed = [parse_prediction('{"reasoning": "abcd", "answer": "1"}'), parse_prediction("nothing"), None,
               parse_prediction('{"reasoning": "ab", "answer": "2"}')]
     agg = aggregate(parsed, [True, False, False, False])
-    assert agg["accuracy"] == 25.0
+    assert agg["accuracy"] == pytest.approx(100 / 3)  # ZeroEval: over the 3 items with an output
+    assert agg["accuracy_full_set"] == 25.0 and agg["n_present"] == 3
     assert agg["length"] == 3.0  # (4 + 2) / 2 parsed
     assert (agg["n_parsed"], agg["n_parse_failures"], agg["n_missing"], agg["n_total"]) == (2, 1, 1, 4)
     none = aggregate([Parsed(parsed=False)], [False])
