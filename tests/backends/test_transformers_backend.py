@@ -78,5 +78,7 @@ def test_missing_model_is_a_harness_error(tmp_path):
         TransformersBackend(str(tmp_path / "nope"), local_files_only=True)
 
 
-def test_model_dir_is_a_path(backend):
-    assert Path(backend.model.name_or_path).exists()
+def test_auto_dtype_on_cpu_is_float32_and_the_model_is_in_eval_mode(backend):
+    import torch
+
+    assert backend.model.dtype == torch.float32 and not backend.model.training
