@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--judge-model", help="score the judgments of this judge model (needed when several judged)")
     parser.add_argument("--judge-base-url", help="... and of this endpoint")
     options.add_store_flags(parser, incomplete=True)
-    parser.add_argument("--outputs", type=Path, help="an official model_outputs file to score (alpaca_eval format)")
-    parser.add_argument("--annotations", type=Path, help="an official annotations file to score (alpaca_eval format)")
+    parser.add_argument("--outputs", type=Path, help="an official model_outputs file to score (AlpacaEval's JSON format)")
+    parser.add_argument("--annotations", type=Path, help="an official annotations file to score (AlpacaEval's JSON format)")
     parser.add_argument("--out", type=Path, help="where to write scores.json (default: the run directory, or print)")
 
 
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     bench = get_benchmark(args.benchmark)
     if args.outputs or args.annotations:
         if not hasattr(bench, "score_files"):
-            raise HarnessError(f"--outputs/--annotations score alpaca_eval files; for {args.benchmark!r} use "
+            raise HarnessError(f"--outputs/--annotations score AlpacaEval's files; for {args.benchmark!r} use "
                                "'simpo-harness import' with the official files, then 'score'")
         payload = bench.score_files(args.outputs, args.annotations, store.data_dir, args.model)
         out = args.out

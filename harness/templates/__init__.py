@@ -89,7 +89,7 @@ def render_jinja(source: str, messages: list[dict[str, str]], *, bos_token: str,
 
 @dataclass(frozen=True)
 class ChatTemplate:
-    id: str  # template id, with the benchmark prefix for authors' variants (alpaca_eval.llama3)
+    id: str  # template id, with the benchmark prefix for authors' variants (<benchmark>.llama3)
     source: str
     sha256: str
     bos_policy: BosPolicy

@@ -5,7 +5,7 @@ writes it when online)::
 
     DIR/gsm8k/test.jsonl       {"question": str, "answer": str[, "id": str]} per line; the answer is
                                GSM8K's ("...rationale... #### 72") or ZeroEval's ("# 72" / "72")
-    DIR/gsm8k/train.jsonl      same fields, the 7,473 train items (few-shot pool of gsm8k_lmeval)
+    DIR/gsm8k/train.jsonl      same fields, the 7,473 train items (few-shot pool of the lm-eval 5-shot variant)
     DIR/mmlu_redux/test.jsonl  ZeroEval's filtered set (yuchenlin/zero-eval, config mmlu-redux):
                                {"id", "question", "choices": [str], "correct_answer": str (a choice)}
       or DIR/mmlu_redux/<subject>.jsonl   raw edinburgh-dawg/mmlu-redux rows ({"question", "choices",

@@ -1,4 +1,4 @@
-"""Write a ``--data-dir`` for gsm8k, gsm8k_lmeval and mmlu from the public hub (run where online).
+"""Write a ``--data-dir`` for GSM8K (ZeroEval and lm-eval variants) and MMLU-Redux from the public hub (run where online).
 
 Usage::
 
