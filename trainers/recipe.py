@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from harness.errors import HarnessError, did_you_mean
+from harness.errors import did_you_mean
+from harness.yaml_config import read_yaml_mapping, validate
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 
@@ -165,14 +165,6 @@ def available_recipes() -> list[str]:
     return sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
 
 
-def _one_line(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"])
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
-
-
 def load_recipe(name_or_path: str | Path, **overrides: Any) -> Recipe:
     """Load a bundled recipe by name (``trainers/recipes/<name>.yaml``) or any YAML path."""
     path = Path(name_or_path)
@@ -180,12 +172,7 @@ def load_recipe(name_or_path: str | Path, **overrides: Any) -> Recipe:
         if str(name_or_path) not in available_recipes():
             raise did_you_mean(str(name_or_path), available_recipes(), what="recipe")
         path = RECIPES_DIR / f"{name_or_path}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise HarnessError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise HarnessError(f"recipe {path} must be a mapping")
+    data = read_yaml_mapping(path, f"recipe {path}")
     data.setdefault("name", path.stem)
     if overrides.get("model") is not None and overrides["model"] != data.get("model"):
         # the recipe's template/family/chat template describe its own base model, not the override
@@ -199,7 +186,4 @@ def load_recipe(name_or_path: str | Path, **overrides: Any) -> Recipe:
             data.setdefault("training", {})[key] = value
         else:
             data[key] = value
-    try:
-        return Recipe.model_validate(data)
-    except ValidationError as exc:
-        raise HarnessError(f"recipe {path}: {_one_line(exc)}") from None
+    return validate(Recipe, data, f"recipe {path}")

@@ -29,11 +29,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import HarnessError, did_you_mean
 from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
+from harness.yaml_config import load_yaml_config
 
 if TYPE_CHECKING:
     from harness.benchmarks.base import JudgeOptions
@@ -265,32 +265,10 @@ class PresetJudgeClient(JudgeClient):
 
 
 # ------------------------------------------------------------------ registry
-def _validation_error(where: str, exc: ValidationError) -> HarnessError:
-    first = exc.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return HarnessError(f"{where}: field {loc}: {' '.join(str(first['msg']).split())}{more}")
-
-
 def load_preset_file(path: Path | str) -> JudgePreset:
     """Parse and validate one preset YAML; errors name the file and the field."""
     path = Path(path)
-    where = f"judge preset {path.name}"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise HarnessError(f"{where}: cannot read {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise HarnessError(f"{where}: invalid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise HarnessError(f"{where}: expected a mapping of fields")
-    try:
-        preset = JudgePreset.model_validate(data)
-    except ValidationError as exc:
-        raise _validation_error(where, exc) from None
-    if preset.name != path.stem:
-        raise HarnessError(f"{where}: field name: {preset.name!r} must equal the file name {path.stem!r}")
-    return preset
+    return load_yaml_config(path, JudgePreset, f"judge preset {path.name}", name_is_stem=True)
 
 
 @lru_cache(maxsize=8)

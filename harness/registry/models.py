@@ -14,12 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.errors import HarnessError, did_you_mean
 from harness.paths import model_configs_dir
 from harness.store.layout import safe_name
+from harness.yaml_config import load_yaml_config
 
 # Orders used for listing and for the paper tables' row order (the seed README's order).
 TABLES = ("gemma", "v0.2", "v0.1")
@@ -143,36 +143,9 @@ class ModelConfig(_Strict):
         return table, SETTINGS.index(self.setting), METHODS.index(self.method), self.name
 
 
-def _format_validation_error(where: str, exc: ValidationError) -> HarnessError:
-    errors = exc.errors()
-    first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"] if p != "[key]") or "(top level)"
-    msg = " ".join(str(first["msg"]).split())
-    more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    return HarnessError(f"{where}: field {loc}: {msg}{more}")
-
-
 def load_model_config(path: Path) -> ModelConfig:
     """Parse and validate one model YAML; errors name the file and the field."""
-    where = f"{path.parent.name}/{path.name}"
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except OSError as exc:
-        raise HarnessError(f"{where}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise HarnessError(f"{where}: invalid YAML{line}: {problem}") from None
-    if not isinstance(data, dict):
-        raise HarnessError(f"{where}: expected a mapping of fields, got {type(data).__name__}")
-    try:
-        cfg = ModelConfig.model_validate(data)
-    except ValidationError as exc:
-        raise _format_validation_error(where, exc) from None
-    if cfg.name != path.stem:
-        raise HarnessError(f"{where}: field name: {cfg.name!r} must equal the file name {path.stem!r}")
-    return cfg
+    return load_yaml_config(path, ModelConfig, f"{path.parent.name}/{path.name}", name_is_stem=True)
 
 
 class Registry:

@@ -92,7 +92,7 @@ def test_extra_and_invalid_fields_are_one_line_errors(tmp_path):
     with pytest.raises(HarnessError, match="objective"):
         load_recipe(p)
     p.write_text("training: [1, 2")
-    with pytest.raises(HarnessError, match="not valid YAML"):
+    with pytest.raises(HarnessError, match="invalid YAML at line"):
         load_recipe(p)
 
 
