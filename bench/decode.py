@@ -80,7 +80,7 @@ def _vllm_mismatches(reqs, ours, raw_outs, tok) -> list[str]:
         ids = list(comp.token_ids)
         finish = comp.finish_reason or "length"
         content = ids[:-1] if finish == "stop" and ids and ids[-1] in req.params.stop_token_ids else ids
-        want_text = tok.decode(content, skip_special_tokens=True) if not req.params.stop else comp.text
+        want_text = tok.decode(content, skip_special_tokens=True)
         got = (mine.extra["token_ids"], mine.finish_reason, mine.num_output_tokens, mine.num_prompt_tokens, mine.text)
         want = (content, finish, len(ids), len(out.prompt_token_ids), want_text)
         problems += [f"{req.request_id}: {name} differs" for name, a, b in
