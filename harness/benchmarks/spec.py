@@ -86,12 +86,15 @@ class ReportSpec:
     exact: a parsed answer against the gold one). ``reader`` is ``"module:function"`` of
     ``read(run_dir, ctx) -> harness.report.items.ModelRun`` (one model's answers and verdicts);
     ``section``, optional, of ``section(runs, ctx) -> harness.report.items.SectionExtras`` (the
-    reference answers and their label, notes). Both are imported only when a report is built.
+    reference answers and their label, notes); ``figures``, optional, of
+    ``figures(results_dir, run_dirs, data_dir) -> harness.report.figures.FigureSet`` (the analysis
+    figures of the runs, e.g. length vs win rate). All are imported only when a report is built.
     """
 
     kind: ReportKind
     reader: str
     section: str = ""
+    figures: str = ""
 
 
 @dataclass(frozen=True)

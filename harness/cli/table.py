@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from harness.errors import HarnessError
 from harness.tables.render import FORMATS
@@ -18,6 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, help="write the table here instead of stdout")
     parser.add_argument("--results-dir", type=Path,
                         help="add reproduced columns (and deltas) from <DIR>/<model>/<benchmark>/scores.json")
+    sig = parser.add_argument_group("significance against a baseline (with --models and --results-dir)")
+    sig.add_argument("--baseline", help="mark reproduced numbers significantly different from this model's "
+                     "(paired tests on the same items, Holm-adjusted; see `simpo-harness compare`)")
+    sig.add_argument("--rounds", type=int, help="paired bootstrap rounds (default 2000)")
+    sig.add_argument("--seed", type=int, help="bootstrap seed (default 42)")
+    sig.add_argument("--data-dir", type=Path, help="benchmark data directory (AlpacaEval LC's GLM weights)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
         rows, columns = models_table(registry, names, args.results_dir)
     if args.results_dir is not None:
         rows, columns = add_reproduced(rows, columns, args.results_dir)
-    text = render(rows, columns, args.format, footnotes(rows))
+    notes = _significance(args, rows)
+    text = render(rows, columns, args.format, notes[:1] + footnotes(rows) + notes[1:])
     if args.output is None:
         print(text, end="")
         return 0
@@ -44,3 +52,21 @@ def run(args: argparse.Namespace) -> int:
     write_text_atomic(args.output, text)
     print(f"wrote {args.output}")
     return 0
+
+
+def _significance(args: argparse.Namespace, rows: list[dict[str, Any]]) -> list[str]:
+    """``--baseline``: mark the rows' significant reproduced cells; the table's legend notes."""
+    if args.baseline is None:
+        if args.rounds is not None or args.seed is not None:
+            raise HarnessError("--rounds and --seed go with --baseline")
+        return []
+    if args.models is None or args.results_dir is None:
+        raise HarnessError("--baseline needs --models and --results-dir (it compares reproduced runs)")
+    from harness.compare.marks import significance_marks
+    from harness.compare.runs import CompareSettings
+    from harness.stats.paired import DEFAULT_ROUNDS, DEFAULT_SEED
+
+    settings = CompareSettings(rounds=DEFAULT_ROUNDS if args.rounds is None else args.rounds,
+                               seed=DEFAULT_SEED if args.seed is None else args.seed)
+    _, notes = significance_marks(rows, args.results_dir, args.baseline, settings=settings, data_dir=args.data_dir)
+    return notes

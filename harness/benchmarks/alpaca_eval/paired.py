@@ -180,7 +180,8 @@ def lc_values(rows: list[dict[str, Any]], run_dir: Path, data_dir: Path | None, 
     difficulty, diff_src = ae_data.load_instruction_difficulty(data_dir)
     if not tables or difficulty is None:
         need = "published GLM weights (glm_weights/)" if not tables else f"instruction difficulty ({diff_src})"
-        return _lc_unavailable(kind, generator, f"--data-dir lacks the {need} its scored LC was predicted from")
+        where = "--data-dir lacks" if data_dir is not None else "pass --data-dir with"
+        return _lc_unavailable(kind, generator, f"{where} the {need} its scored LC was predicted from")
     reference, _ = ae_data.load_reference(data_dir)
     by_instruction = difficulty_by_instruction([r["instruction"] for r in reference], difficulty.tolist())
     values = lc_adjusted_values(rows, by_instruction, glm_weights(tables[0], generator))

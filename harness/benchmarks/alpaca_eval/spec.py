@@ -23,5 +23,6 @@ SPEC = BenchmarkSpec(
     formats=("alpaca_eval",),
     paired_test="bootstrap_mean",
     report=ReportSpec(kind="pairwise", reader="harness.benchmarks.alpaca_eval.report:read_run",
-                      section="harness.benchmarks.alpaca_eval.report:section"),
+                      section="harness.benchmarks.alpaca_eval.report:section",
+                      figures="harness.benchmarks.alpaca_eval.report:figures"),
 )

@@ -69,3 +69,23 @@ def section(runs: dict[str, ModelRun], ctx: Context) -> SectionExtras:
 
     baseline = (ctx.items[0].metadata.get("baseline_model") if ctx.items else None) or BASELINE_MODEL
     return SectionExtras(reference_label=f"{baseline} (baseline answer)")
+
+
+def figures(results_dir: Path, run_dirs: list[str], data_dir: Path | None) -> Any:
+    """The within-run view (verdict vs answer-token difference to the baseline) of the runs with
+    judgments; needs the baseline answers (``data_dir`` or the public copy)."""
+    from harness.analysis import plots_runs
+    from harness.benchmarks.arena_hard import analysis
+    from harness.benchmarks.arena_hard.spec import SPEC
+    from harness.report.figures import FigureSet, as_figure
+
+    dirs = [results_dir / d / SPEC.name for d in run_dirs if (results_dir / d / SPEC.name / "annotations.jsonl").is_file()]
+    if not dirs:
+        return FigureSet()
+    baseline = analysis.load_baseline_answers(data_dir)
+    runs = [analysis.load_arena_native(d, baseline) for d in dirs]
+    style = {r.name: analysis.style_coefficients(r) for r in runs}
+    fig = plots_runs.plot_arena_within_run(runs, style=style)
+    return FigureSet(figures=[as_figure(fig, "Arena-Hard within each run", (
+        "The model's outcome against the baseline by answer-token difference (binned, Wilson 95% CIs; ties "
+        "count half), with the style-control length coefficient where it could be fitted, and token distributions."))])

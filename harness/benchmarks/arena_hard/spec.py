@@ -22,5 +22,6 @@ SPEC = BenchmarkSpec(
     formats=("arena_hard",),
     paired_test="bradley_terry",
     report=ReportSpec(kind="games", reader="harness.benchmarks.arena_hard.report:read_run",
-                      section="harness.benchmarks.arena_hard.report:section"),
+                      section="harness.benchmarks.arena_hard.report:section",
+                      figures="harness.benchmarks.arena_hard.report:figures"),
 )
