@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.benchmarks import get_benchmark, get_spec
 from harness.benchmarks import names as benchmark_names
@@ -33,6 +33,9 @@ from harness.report.data import (
     TableRow,
 )
 from harness.report.items import Context, ModelRun, SectionExtras, merge_runs
+
+if TYPE_CHECKING:
+    from harness.compare.core import Comparison as CompareComparison
 
 __all__ = ["RUN_FILES", "collect_benchmark", "collect_report", "collect_section", "collect_table", "discover",
            "from_compare", "run_dir_name"]
@@ -171,7 +174,7 @@ def collect_report(results_dir: Path, models: Sequence[str] | None = None, bench
         raise HarnessError(f"no results for {', '.join(missing)} under {results_dir}"
                            + (f" (found: {', '.join(found)})" if found else ""))
     dirs = list(dict.fromkeys(d for d in resolved.values() if d))
-    have = [b for b in benchmark_names() if any(b in found[m] for m in dirs)]
+    have = [b for b in browsable() if any(b in found[m] for m in dirs)]
     chosen = list(benchmarks) if benchmarks else have
     unknown = [b for b in chosen if b not in have]
     if unknown:
@@ -197,7 +200,7 @@ def svg_figure(fig: Any, title: str, caption: str = "") -> Figure:
     return Figure(title=title, svg=buf.getvalue(), caption=caption)
 
 
-def from_compare(result: Any) -> Comparison:
+def from_compare(result: CompareComparison) -> Comparison:
     """A :class:`harness.compare.Comparison` (``compare``'s result) as the report shows it."""
     return Comparison(
         benchmark=result.benchmark, metric=result.metric, model_a=result.model_a, model_b=result.model_b,
