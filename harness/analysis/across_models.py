@@ -5,7 +5,8 @@ Where each point comes from (column ``source``):
 * ``seed table``: the SimPO README numbers in the registry, where the table prints a length (Gemma);
 * ``leaderboard``: the official AlpacaEval 2 leaderboard row of a registry model whose seed table
   prints no length (WR, LC and length all from that row, so a point never mixes sources);
-* ``reproduced`` / ``imported``: ``<results>/<model>/alpaca_eval/scores.json`` (see :mod:`.runs`).
+* ``reproduced`` / ``imported``: the scores.json of ``<results>/<model>/<benchmark>/``, the benchmark
+  reporting ``ae2_wr`` (see :mod:`.runs`).
 
 Registry models with published numbers but no length anywhere are kept with a NaN length (listed,
 not placed). The whole leaderboard is returned separately as the grey backdrop. Columns of every
@@ -17,7 +18,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.analysis.runs import discover_runs, model_info, read_scores, run_model_name, run_source
+from harness.analysis.runs import (
+    discover_runs,
+    match_names,
+    metric_benchmark,
+    model_info,
+    read_scores,
+    run_model_name,
+    run_source,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,10 +62,8 @@ def _registry(registry: Registry | None) -> Registry:
 def registry_points(leaderboard: pd.DataFrame | None = None, leaderboard_source: str = "leaderboard",
                     registry: Registry | None = None) -> pd.DataFrame:
     """One row per registry model with published AE2 numbers or a leaderboard row."""
-    from harness.analysis.leaderboard import match_registry
-
     registry = _registry(registry)
-    matched = match_registry(leaderboard, registry) if leaderboard is not None else {}
+    matched = match_names(leaderboard["model"], registry) if leaderboard is not None else {}
     lb = leaderboard.set_index("model") if leaderboard is not None else None
     rows: list[dict[str, Any]] = []
     for cfg in registry:
@@ -81,10 +88,8 @@ def registry_points(leaderboard: pd.DataFrame | None = None, leaderboard_source:
 def leaderboard_points(leaderboard: pd.DataFrame, leaderboard_source: str = "leaderboard",
                        registry: Registry | None = None) -> pd.DataFrame:
     """Every leaderboard row (the backdrop); registry models keep their setting and method."""
-    from harness.analysis.leaderboard import match_registry
-
     registry = _registry(registry)
-    to_registry = {lb: name for name, lb in match_registry(leaderboard, registry).items()}
+    to_registry = {lb: name for name, lb in match_names(leaderboard["model"], registry).items()}
     rows = []
     for rec in leaderboard.to_dict("records"):
         info = model_info(to_registry[rec["model"]], registry) if rec["model"] in to_registry else None
@@ -98,10 +103,10 @@ def leaderboard_points(leaderboard: pd.DataFrame, leaderboard_source: str = "lea
 
 
 def run_points(results_dir: Path | str | None, registry: Registry | None = None) -> pd.DataFrame:
-    """One row per ``<results>/<model>/alpaca_eval/scores.json``."""
+    """One row per scores.json of the benchmark reporting ``ae2_wr`` under ``results_dir``."""
     registry = _registry(registry)
     rows = []
-    for bench_dir in discover_runs(results_dir, "alpaca_eval"):
+    for bench_dir in discover_runs(results_dir, metric_benchmark("ae2_wr")):
         scores = read_scores(bench_dir / "scores.json")
         metrics = scores.get("metrics", {})
         info = model_info(run_model_name(bench_dir, scores), registry)

@@ -7,7 +7,7 @@ Environment variables, each optional:
   default ``<repo>/../shared/alpaca_eval_validation_data`` when present, else the public sources);
 * ``SIMPO_HARNESS_ARENA_DATA_DIR``: Arena-Hard v0.1 data (the gpt-4-0314 baseline answers; default
   ``<repo>/../shared/data/arena_hard_v0.1`` when present, else the public copy);
-* ``SIMPO_HARNESS_OFFICIAL_FILES``: published alpaca_eval / arena-hard-auto run files (default
+* ``SIMPO_HARNESS_OFFICIAL_FILES``: published AlpacaEval / arena-hard-auto run files (default
   ``<repo>/../shared/official_files`` when present, else none);
 * ``SIMPO_HARNESS_FIGURES``: where the figures are saved (default ``<results>/figures``).
 """

@@ -1,13 +1,15 @@
 """Within-run figures: AlpacaEval 2 preference vs length difference (with the LC model's length
 term), length distributions, the length-exploitation summary, and the Arena-Hard equivalent.
 
-Conventions as in :mod:`harness.analysis.plots` (gids, method colours, Figures without pyplot).
+The runs come from the benchmarks' own ``analysis`` modules (their packages know their files);
+the figures read only what :class:`PairwiseRun` and :class:`GamesRun` describe. Conventions as in
+:mod:`harness.analysis.plots` (gids, method colours, Figures without pyplot).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -19,8 +21,39 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from harness.analysis.arena import ArenaRun
-    from harness.analysis.within_run import AlpacaRun
+
+
+class PairwiseRun(Protocol):
+    """One AlpacaEval 2 run: a row per instruction (``d_len``, ``model_len``, ``ref_len``, ``win``,
+    ``judged``), its LC and, where GLM weights exist, the LC model's curve."""
+
+    name: str
+    source: str
+    method: str | None
+    rows: pd.DataFrame
+    lc: float | None
+    glm: Any
+
+    @property
+    def sigma(self) -> float: ...
+
+    @property
+    def judged(self) -> pd.DataFrame: ...
+
+    def length_curve(self, d_len: np.ndarray) -> np.ndarray | None: ...
+
+
+class GamesRun(Protocol):
+    """One Arena-Hard run: a row per game (``item_id``, ``model_score``, ``d_tokens``, token counts)."""
+
+    name: str
+    source: str
+    method: str | None
+    baseline: str
+    games: pd.DataFrame
+
+    @property
+    def judged(self) -> pd.DataFrame: ...
 
 
 def _binned_panel(ax: Axes, prefix: str, bins: pd.DataFrame, method: str | None, source: str) -> None:
@@ -52,11 +85,11 @@ def _fmt(x: float | None, spec: str = ".1f") -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
-def plot_alpaca_within_run(runs: list[AlpacaRun], n_bins: int = 10) -> Figure:
+def plot_alpaca_within_run(runs: list[PairwiseRun], n_bins: int = 10) -> Figure:
     """Per run (one column each): the judge's win probability against model − reference length,
     binned with Wilson CIs, with the LC model's curve where GLM weights exist; below, the model's
     length distribution against the reference's."""
-    from harness.analysis.within_run import binned_win_rate, glm_length_curve
+    from harness.analysis.stats import binned_win_rate
 
     if not runs:
         return empty_figure("no AlpacaEval runs with annotations")
@@ -68,7 +101,7 @@ def plot_alpaca_within_run(runs: list[AlpacaRun], n_bins: int = 10) -> Figure:
         _binned_panel(top, prefix, bins, run.method, run.source)
         lo, hi = float(run.rows["d_len"].min()), float(run.rows["d_len"].max())
         grid = np.linspace(lo, hi, 200)
-        curve = glm_length_curve(run, grid)
+        curve = run.length_curve(grid)
         if curve is not None:
             g = run.glm
             top.plot(grid, curve, color="black", lw=1.6, ls="--", gid=f"{prefix}-curve",
@@ -104,7 +137,8 @@ def _bar_panel(ax: Axes, prefix: str, names: list[str], methods: list[Any], valu
 def plot_exploitation_summary(summary: pd.DataFrame, arena: pd.DataFrame | None = None) -> Figure:
     """Side by side per model: slope of the win probability on the length difference, WR − LC,
     and the share of wins (and of all answers) longer than the reference; with ``arena`` (an
-    :func:`~harness.analysis.arena.arena_summary`), the Arena-Hard slope and share as a second row."""
+    Arena-Hard summary, its package's ``analysis.arena_summary``), the Arena-Hard slope and share as a
+    second row."""
     if summary.empty and (arena is None or arena.empty):
         return empty_figure("no runs to summarise")
     rows = 1 if arena is None or arena.empty else 2
@@ -134,11 +168,11 @@ def plot_exploitation_summary(summary: pd.DataFrame, arena: pd.DataFrame | None 
     return freeze_layout(fig)
 
 
-def plot_arena_within_run(runs: list[ArenaRun], n_bins: int = 8, style: dict[str, Any] | None = None) -> Figure:
+def plot_arena_within_run(runs: list[GamesRun], n_bins: int = 8, style: dict[str, Any] | None = None) -> Figure:
     """Per run: the model's outcome against the baseline (ties count half) by answer-token difference,
     binned with Wilson CIs; below, token distributions. ``style`` maps run names to
-    :func:`~harness.analysis.arena.style_coefficients` results shown in the titles."""
-    from harness.analysis.arena import binned_verdicts
+    style-control results (its package's ``analysis.style_coefficients``) shown in the titles."""
+    from harness.analysis.stats import binned_win_rate
 
     if not runs:
         return empty_figure("no Arena-Hard runs with judgments")
@@ -146,7 +180,7 @@ def plot_arena_within_run(runs: list[ArenaRun], n_bins: int = 8, style: dict[str
     for k, run in enumerate(runs):
         prefix = f"ahwithin-{slug(run.name)}"
         top, bottom = axes[0][k], axes[1][k]
-        bins = binned_verdicts(run, n_bins=n_bins)
+        bins = binned_win_rate(run.games, n_bins=n_bins, x="d_tokens", y="model_score")
         _binned_panel(top, prefix, bins, run.method, run.source)
         share = float(run.judged["model_score"].mean() * 100)
         top.axhline(share, color=colors.method_color(run.method), ls=":", lw=1.2, gid=f"{prefix}-mean",

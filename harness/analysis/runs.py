@@ -9,6 +9,7 @@ scored from outside files only (``simpo-harness score --outputs/--annotations --
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,32 @@ def model_info(name: str, registry: Any = None) -> ModelInfo:
         base_cfg = registry.find(base)
         base = base_cfg.name if base_cfg is not None else base
     return ModelInfo(name=cfg.name, setting=cfg.setting, method=cfg.method, base_model=base, in_registry=True)
+
+
+def match_names(names: Iterable[str], registry: Any = None) -> dict[str, str]:
+    """Registry model name -> one of ``names`` (e.g. leaderboard rows), matched by registry name, then
+    by the last part of ``hf_repo`` / ``hf_repo_canonical`` (case-insensitive)."""
+    from harness.registry.models import load_registry
+
+    registry = registry if registry is not None else load_registry()
+    by_lower = {str(m).lower(): str(m) for m in names}
+    out: dict[str, str] = {}
+    for cfg in registry:
+        keys = [cfg.name.lower()] + [r.rsplit("/", 1)[-1].lower() for r in (cfg.hf_repo, cfg.hf_repo_canonical) if r]
+        hit = next((by_lower[k] for k in keys if k in by_lower), None)
+        if hit is not None:
+            out[cfg.name] = hit
+    return out
+
+
+def metric_benchmark(metric: str) -> str:
+    """The benchmark whose scores.json reports ``metric`` (from the specs, so nothing names it here)."""
+    from harness.benchmarks import metric_specs
+
+    specs = metric_specs()
+    if metric not in specs:
+        raise HarnessError(f"no benchmark reports metric {metric!r}")
+    return specs[metric][0].name
 
 
 def read_scores(path: Path) -> dict[str, Any]:

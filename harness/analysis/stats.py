@@ -1,12 +1,15 @@
-"""Small statistics for the analysis: Wilson intervals, Spearman correlation with a bootstrap CI,
-and a least-squares slope with its standard error."""
+"""Small statistics for the analysis: Wilson intervals, binned win rates, Spearman correlation with a
+bootstrap CI, and a least-squares slope with its standard error."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Z95 = 1.959963984540054
 
@@ -25,6 +28,28 @@ def wilson_interval(p_hat: np.ndarray | float, n: np.ndarray | float, z: float =
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     # the interval always holds p_hat; min/max only undo rounding at p_hat = 0 or 1
     return np.clip(np.minimum(centre - half, p), 0.0, 1.0), np.clip(np.maximum(centre + half, p), 0.0, 1.0)
+
+
+def binned_win_rate(rows: pd.DataFrame, n_bins: int = 10, x: str = "d_len", y: str = "win") -> pd.DataFrame:
+    """Mean outcome (percent) per quantile bin of ``x`` with Wilson 95% CIs, over judged rows.
+
+    Bins hold about equally many rows; with few rows there are fewer bins (at least 5 rows each).
+    """
+    import pandas as pd
+
+    data = rows[rows["judged"]] if "judged" in rows else rows
+    columns = ["x_low", "x_high", "x_mean", "n", "win_rate", "ci_low", "ci_high"]
+    if data.empty:
+        return pd.DataFrame(columns=columns)
+    q = max(1, min(n_bins, len(data) // 5))
+    bins = pd.qcut(data[x].rank(method="first"), q=q, labels=False)
+    g = data.groupby(bins)
+    out = pd.DataFrame({"x_low": g[x].min(), "x_high": g[x].max(), "x_mean": g[x].mean(), "n": g[y].size(),
+                        "win_rate": g[y].mean()}).reset_index(drop=True)
+    lo, hi = wilson_interval(out["win_rate"].to_numpy(), out["n"].to_numpy())
+    out["win_rate"] *= 100.0
+    out["ci_low"], out["ci_high"] = lo * 100.0, hi * 100.0
+    return out[columns]
 
 
 def _ranks(a: np.ndarray) -> np.ndarray:

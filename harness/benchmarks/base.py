@@ -21,6 +21,7 @@ dispatch on signatures.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -58,6 +59,20 @@ class ScoreOptions:
     data_dir: Path | None = None
     judge_model: str | None = None
     judge_endpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class PairedValues:
+    """One metric's per-item values of one run, for ``compare``'s paired test (``kind``, the spec's
+    ``paired_test``): item key -> value (a number, a correctness flag, or a question's battle rows,
+    see :func:`harness.compare.compare_items`). ``unavailable`` says why a metric has no values
+    (then ``values`` is empty); ``note`` how they were made, printed with the comparison."""
+
+    metric: str
+    kind: str
+    values: Mapping[Hashable, Any] = field(default_factory=dict)
+    unavailable: str | None = None
+    note: str | None = None
 
 
 class Benchmark(ABC):
@@ -100,6 +115,11 @@ class Benchmark(ABC):
     @abstractmethod
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
         """Compute scores from the files in ``run_dir``; calls no model or API (see module docstring)."""
+
+    def paired_values(self, run_dir: Path, options: ScoreOptions) -> list[PairedValues]:
+        """Per-item values of each compared metric, from exactly the judgments / parses the run's score
+        used (``options`` names that judge; see :func:`scored_judge`). Reads files only."""
+        raise HarnessError(f"benchmark {self.name!r} has no paired comparison")
 
 
 def judge_details(judge: Any) -> dict[str, Any]:

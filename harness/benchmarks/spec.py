@@ -15,6 +15,13 @@ from typing import Any, Literal
 
 BosPolicy = Literal["template", "prepend", "none"]
 PairedTest = Literal["bootstrap_mean", "bradley_terry", "wilcoxon", "mcnemar"]
+ReportKind = Literal["pairwise", "games", "rating", "exact"]
+
+
+def load_attr(ref: str) -> Any:
+    """The object a ``"module:attribute"`` reference names (the module is imported now)."""
+    module_name, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,26 @@ class DataSpec:
 
 
 @dataclass(frozen=True)
+class ReportSpec:
+    """How the HTML report's item browser shows this benchmark (``harness.report``).
+
+    ``kind`` is the verdict vocabulary of :mod:`harness.report.data` (pairwise: one preference
+    against a reference answer; games: two games against a baseline; rating: a grade per turn;
+    exact: a parsed answer against the gold one). ``reader`` is ``"module:function"`` of
+    ``read(run_dir, ctx) -> harness.report.items.ModelRun`` (one model's answers and verdicts);
+    ``section``, optional, of ``section(runs, ctx) -> harness.report.items.SectionExtras`` (the
+    reference answers and their label, notes); ``figures``, optional, of
+    ``figures(results_dir, run_dirs, data_dir) -> harness.report.figures.FigureSet`` (the analysis
+    figures of the runs, e.g. length vs win rate). All are imported only when a report is built.
+    """
+
+    kind: ReportKind
+    reader: str
+    section: str = ""
+    figures: str = ""
+
+
+@dataclass(frozen=True)
 class BenchmarkSpec:
     name: str
     title: str
@@ -85,7 +112,8 @@ class BenchmarkSpec:
     # (``harness/templates/<name>.<template>.jinja``)
     authors_templates: dict[str, BosPolicy] = field(default_factory=dict)
     formats: tuple[str, ...] = ()  # official tools' file formats that import into / export from it
-    paired_test: PairedTest | None = None
+    paired_test: PairedTest | None = None  # `compare`'s test; values from ``Benchmark.paired_values``
+    report: ReportSpec | None = None  # the report's item browser
     max_new_tokens: int | None = None  # a cap the protocol fixes itself (lm-eval GSM8K: 256)
     in_tables: bool = True  # scores shown by `table` (a variant stored under another metric is not)
 
@@ -102,8 +130,7 @@ class BenchmarkSpec:
         return tuple(m.key for m in self.metrics)
 
     def load_class(self) -> type:
-        module_name, _, attr = self.impl.partition(":")
-        return getattr(importlib.import_module(module_name), attr)
+        return load_attr(self.impl)
 
     def create(self, **kwargs: Any) -> Any:
         """A benchmark instance (imports its implementation)."""

@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "benchmarks": ("harness.cli.benchmarks", "List and show the benchmarks (items, judge, metrics, data)."),
     "trainers": ("harness.cli.trainers", "List preference-optimization methods and their hyperparameters."),
     "table": ("harness.cli.table", "Render published (and reproduced) comparison tables."),
+    "compare": ("harness.cli.compare", "Paired significance tests of models on the same items."),
+    "report": ("harness.cli.report", "Write one self-contained HTML report (table, comparisons, figures, items)."),
     "generate": ("harness.cli.generate", "Decode a model on a benchmark into the generation store."),
     "judge": ("harness.cli.judge", "Judge stored generations with an LLM judge."),
     "score": ("harness.cli.score", "Score stored generations/annotations (no model or API calls)."),

@@ -14,11 +14,13 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.benchmarks import get_benchmark
+from harness.benchmarks import get_benchmark, get_spec
 from harness.benchmarks import names as benchmark_names
 from harness.benchmarks.base import BenchmarkItem
+from harness.benchmarks.spec import load_attr
+from harness.compare.runs import RUN_FILES, discover, run_dir_name
 from harness.errors import HarnessError
 from harness.report.data import (
     BenchmarkSection,
@@ -30,37 +32,18 @@ from harness.report.data import (
     TableColumn,
     TableRow,
 )
-from harness.report.items import READERS, Context, ModelRun, merge_runs
-from harness.store.layout import safe_name
+from harness.report.items import Context, ModelRun, SectionExtras, merge_runs
 
-TITLES = {"alpaca_eval": "AlpacaEval 2", "arena_hard": "Arena-Hard v0.1", "mt_bench": "MT-Bench",
-          "gsm8k": "GSM8K (ZeroEval)", "mmlu": "MMLU-Redux (ZeroEval)", "gsm8k_lmeval": "GSM8K (lm-eval 5-shot)"}
-RUN_FILES = ("generations.jsonl", "annotations.jsonl", "parsed.jsonl", "scores.json")
+if TYPE_CHECKING:
+    from harness.compare.core import Comparison as CompareComparison
 
-
-def discover(results_dir: Path) -> dict[str, list[str]]:
-    """Model directory -> benchmarks with run files, in name order (``tables/`` and dot-dirs skipped)."""
-    results_dir = Path(results_dir)
-    if not results_dir.is_dir():
-        raise HarnessError(f"results directory not found: {results_dir}")
-    found: dict[str, list[str]] = {}
-    for model_dir in sorted(p for p in results_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        benches = [b for b in benchmark_names() if any((model_dir / b / f).is_file() for f in RUN_FILES)]
-        if benches:
-            found[model_dir.name] = benches
-    return found
+__all__ = ["RUN_FILES", "collect_benchmark", "collect_report", "collect_section", "collect_table", "discover",
+           "from_compare", "run_dir_name"]
 
 
-def run_dir_name(name: str, found: Mapping[str, Any]) -> str | None:
-    """The results directory of ``name``: its own safe name, else (a registry model given by its HF
-    repo id) its registry name, README repo id or canonical Hub id, as ``table`` looks them up."""
-    if safe_name(name) in found:
-        return safe_name(name)
-    from harness.registry.models import load_registry
-
-    cfg = load_registry().find(name)
-    names = [cfg.name, cfg.hf_repo, cfg.hf_repo_canonical] if cfg is not None else []
-    return next((safe_name(n) for n in names if n and safe_name(n) in found), None)
+def browsable() -> list[str]:
+    """The benchmarks whose spec declares an item browser."""
+    return [n for n in benchmark_names() if get_spec(n).report is not None]
 
 
 def load_items(benchmark: str, data_dir: Path | None) -> tuple[list[BenchmarkItem] | None, str | None]:
@@ -68,56 +51,28 @@ def load_items(benchmark: str, data_dir: Path | None) -> tuple[list[BenchmarkIte
     try:
         return get_benchmark(benchmark).load_items(data_dir), None
     except HarnessError as exc:
-        title = TITLES.get(benchmark, benchmark)
-        return None, f"{title}: questions/references not loaded ({exc}); shown from the run files"
-
-
-def _mt_bench_references(runs: dict[str, ModelRun], items: list[BenchmarkItem] | None,
-                         data_dir: Path | None) -> tuple[dict[str, list[str]] | None, str | None, list[str]]:
-    """FastChat's reference answers (math, reasoning, coding) of the judge's reference model."""
-    from harness.benchmarks.mt_bench import data, protocol
-
-    models = sorted({m for r in runs.values() for m in r.reference_models})
-    if not models or items is None:
-        return None, None, []
-    try:
-        refs, _ = data.load_references(data_dir, models[0])
-    except HarnessError as exc:
-        return None, None, [f"MT-Bench reference answers not loaded ({exc})"]
-    needs = {it.item_id for it in items if protocol.needs_reference(it.category)}
-    notes = [f"reference answers of {', '.join(models)} are used; only {models[0]}'s are shown"] if len(models) > 1 else []
-    return {k: v for k, v in refs.items() if k in needs}, f"{models[0]} reference answer", notes
-
-
-def _reference_label(benchmark: str, items: list[BenchmarkItem] | None) -> str | None:
-    if benchmark == "alpaca_eval":
-        gen = (items[0].metadata.get("generator_1") if items else None) or "gpt4_1106_preview"
-        return f"{gen} (reference answer)"
-    if benchmark == "arena_hard":
-        return f"{(items[0].metadata.get('baseline_model') if items else None) or 'gpt-4-0314'} (baseline answer)"
-    return None
+        return None, f"{get_spec(benchmark).title}: questions/references not loaded ({exc}); shown from the run files"
 
 
 def collect_benchmark(results_dir: Path, benchmark: str, models: Sequence[str], data_dir: Path | None = None
                       ) -> tuple[BenchmarkSection, dict[str, ModelRun]]:
-    """The item browser of one benchmark over ``models`` (run directory names), and each model's run."""
-    if benchmark not in READERS:
-        raise HarnessError(f"no item browser for benchmark {benchmark!r}; choose from {', '.join(READERS)}")
-    kind, reader = READERS[benchmark]
+    """The item browser of one benchmark over ``models`` (run directory names), and each model's run.
+    The benchmark's spec names its reader and section hook (``BenchmarkSpec.report``)."""
+    spec = get_spec(benchmark) if benchmark in benchmark_names() else None
+    view = spec.report if spec is not None else None
+    if spec is None or view is None:
+        raise HarnessError(f"no item browser for benchmark {benchmark!r}; choose from {', '.join(browsable())}")
+    reader = load_attr(view.reader)
     items, note = load_items(benchmark, data_dir)
-    ctx = Context(items=items)
+    ctx = Context(items=items, data_dir=data_dir)
     runs = {m: reader(Path(results_dir) / m / benchmark, ctx) for m in models
             if (Path(results_dir) / m / benchmark).is_dir()}
-    notes = [note] if note else []
-    references, ref_label = None, _reference_label(benchmark, items)
-    if benchmark == "mt_bench":
-        references, ref_label, more = _mt_bench_references(runs, items, data_dir)
-        notes += more
+    extras: SectionExtras = load_attr(view.section)(runs, ctx) if view.section else SectionExtras()
     judges = sorted({j for r in runs.values() for j in r.judge_models})
     section = BenchmarkSection(
-        benchmark=benchmark, kind=kind, models=list(runs), title=TITLES.get(benchmark, benchmark),
-        items=merge_runs(runs, items, kind, references), reference_label=ref_label,
-        judge=", ".join(judges) or None, notes=notes)
+        benchmark=benchmark, kind=view.kind, models=list(runs), title=spec.title,
+        items=merge_runs(runs, items, view.kind, extras.references), reference_label=extras.reference_label,
+        judge=", ".join(judges) or None, notes=([note] if note else []) + extras.notes)
     return section, runs
 
 
@@ -219,7 +174,7 @@ def collect_report(results_dir: Path, models: Sequence[str] | None = None, bench
         raise HarnessError(f"no results for {', '.join(missing)} under {results_dir}"
                            + (f" (found: {', '.join(found)})" if found else ""))
     dirs = list(dict.fromkeys(d for d in resolved.values() if d))
-    have = [b for b in benchmark_names() if any(b in found[m] for m in dirs)]
+    have = [b for b in browsable() if any(b in found[m] for m in dirs)]
     chosen = list(benchmarks) if benchmarks else have
     unknown = [b for b in chosen if b not in have]
     if unknown:
@@ -243,3 +198,12 @@ def svg_figure(fig: Any, title: str, caption: str = "") -> Figure:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
     return Figure(title=title, svg=buf.getvalue(), caption=caption)
+
+
+def from_compare(result: CompareComparison) -> Comparison:
+    """A :class:`harness.compare.Comparison` (``compare``'s result) as the report shows it."""
+    return Comparison(
+        benchmark=result.benchmark, metric=result.metric, model_a=result.model_a, model_b=result.model_b,
+        delta=result.estimate, ci_low=result.ci_low, ci_high=result.ci_high, p_value=result.p_value,
+        p_holm=result.p_holm, n_paired=result.n_paired, n_only_a=result.n_only_a, n_only_b=result.n_only_b,
+        method=result.method, rounds=result.rounds, seed=result.seed, note=result.note or "")

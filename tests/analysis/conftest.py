@@ -29,21 +29,21 @@ def leaderboard_csv(ae_data_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def lb(ae_data_dir: Path):
-    from harness.analysis.leaderboard import load_leaderboard
+    from harness.benchmarks.alpaca_eval.leaderboard import load_leaderboard
 
     return load_leaderboard(ae_data_dir)
 
 
 @pytest.fixture(scope="session")
 def official_ae_runs(official_dir: Path, ae_data_dir: Path, lb):
-    from harness.analysis.within_run import official_alpaca_runs
+    from harness.benchmarks.alpaca_eval.analysis import official_alpaca_runs
 
     return official_alpaca_runs(official_dir, ("claude-2", "alpaca-7b"), data_dir=ae_data_dir, leaderboard=lb[0])
 
 
 @pytest.fixture(scope="session")
 def baseline_answers(arena_data_dir: Path):
-    from harness.analysis.arena import load_baseline_answers
+    from harness.benchmarks.arena_hard.analysis import load_baseline_answers
 
     return load_baseline_answers(arena_data_dir)
 

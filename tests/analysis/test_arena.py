@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.analysis import arena
+from harness.benchmarks.arena_hard import analysis as arena
 from harness.benchmarks.arena_hard.tokens import count_tokens
 from harness.errors import HarnessError
 

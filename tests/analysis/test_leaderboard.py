@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.analysis import leaderboard
+from harness.benchmarks.alpaca_eval import leaderboard
 from harness.errors import HarnessError
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from harness.analysis import across_models as am
-from harness.analysis import arena, colors, plots, plots_runs
-from harness.analysis import within_run as wr
+from harness.analysis import colors, plots, plots_runs
+from harness.benchmarks.alpaca_eval import analysis as wr
+from harness.benchmarks.arena_hard import analysis as arena
 from harness.registry.models import METHODS
 
 
@@ -112,7 +113,7 @@ def test_svg_is_standalone_and_keeps_gids(across, tmp_path: Path) -> None:
 
 
 def test_importing_the_analysis_does_not_import_matplotlib() -> None:
-    code = ("import sys, harness.analysis.plots, harness.analysis.plots_runs, harness.analysis.within_run, "
-            "harness.analysis.arena, harness.analysis.across_models, harness.analysis.inputs; "
+    code = ("import sys, harness.analysis.plots, harness.analysis.plots_runs, harness.benchmarks.alpaca_eval.analysis, "
+            "harness.benchmarks.arena_hard.analysis, harness.analysis.across_models, harness.analysis.inputs; "
             "assert 'matplotlib' not in sys.modules and 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.analysis import within_run as wr
+from harness.benchmarks.alpaca_eval import analysis as wr
 from harness.errors import HarnessError
 
 PUBLISHED_LC = {"claude-2": 28.155196141629148, "alpaca-7b": 5.875487163278986}  # official_files/README.md

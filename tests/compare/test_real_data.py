@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.benchmarks.alpaca_eval.paired import preference_values
+from harness.benchmarks.arena_hard.paired import question_battles
+from harness.benchmarks.mt_bench.paired import turn_grades
 from harness.compare import compare_items, holm
-from harness.compare.extract import alpaca_eval_values, arena_hard_battles, mt_bench_scores
 from harness.store.jsonl import read_records as read_json_records
 
 
@@ -20,8 +22,8 @@ def _alpaca(shared: Path, model: str) -> list[dict]:
 
 def test_alpaca_eval_claude_2_vs_alpaca_7b(shared_dir):
     """Issue 16: the WR difference of the published annotations is 14.597 points and significant."""
-    a = alpaca_eval_values(_alpaca(shared_dir, "claude-2"))
-    b = alpaca_eval_values(_alpaca(shared_dir, "alpaca-7b"))
+    a = preference_values(_alpaca(shared_dir, "claude-2"))
+    b = preference_values(_alpaca(shared_dir, "alpaca-7b"))
     res = compare_items("bootstrap_mean", a, b, rounds=2000, seed=42, model_a="claude-2", model_b="alpaca-7b",
                         benchmark="alpaca_eval", metric="ae2_wr")
     assert res.a_value == pytest.approx(17.188240356708075, abs=1e-9)  # published WR
@@ -35,8 +37,8 @@ def test_alpaca_eval_claude_2_vs_alpaca_7b(shared_dir):
 
 
 def test_alpaca_eval_incomplete_file_counts_the_missing_instructions(shared_dir):
-    a = alpaca_eval_values(_alpaca(shared_dir, "alpaca-7b"))
-    b = alpaca_eval_values(_alpaca(shared_dir, "phi-2"))  # 803 rows
+    a = preference_values(_alpaca(shared_dir, "alpaca-7b"))
+    b = preference_values(_alpaca(shared_dir, "phi-2"))  # 803 rows
     res = compare_items("bootstrap_mean", a, b, rounds=200, seed=0)
     assert (res.n_paired, res.n_only_a, res.n_only_b) == (803, 2, 0)
     assert len(res.only_a_examples) == 2
@@ -53,8 +55,8 @@ def _arena_games(path: Path) -> list[dict]:
 
 def test_arena_hard_official_judgments(shared_dir):
     folder = shared_dir / "official_files/arena_hard/model_judgment/gpt-4-1106-preview"
-    kto = arena_hard_battles(_arena_games(folder / "Llama-3-Base-8B-TR_KTO-Alpha_0.6-UltraFeedback.jsonl"))
-    pythia = arena_hard_battles(_arena_games(folder / "Pythia-12B-DPO-UltraFeedback.jsonl"))
+    kto = question_battles(_arena_games(folder / "Llama-3-Base-8B-TR_KTO-Alpha_0.6-UltraFeedback.jsonl"))
+    pythia = question_battles(_arena_games(folder / "Pythia-12B-DPO-UltraFeedback.jsonl"))
     same = compare_items("bradley_terry", kto, kto, rounds=100, seed=42)
     assert round(same.a_value, 2) == 17.84  # the file's score by show_result.py's procedure
     assert same.estimate == pytest.approx(0.0, abs=1e-9) and same.p_value == 1.0
@@ -68,8 +70,8 @@ def test_mt_bench_official_judgments(shared_dir):
     path = shared_dir / "official_files/mt_bench/wgm20+FastChat__fb2f2c17/model_judgment/gpt-4_single.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
-    labonne = mt_bench_scores(r for r in rows if r["model"] == "mistral-7b_dolphin_orca_labonne_dpo")
-    bf16 = mt_bench_scores(r for r in rows if r["model"] == "mistral-7b_dolphin_orca_wgm_dpo_bf16")
+    labonne = turn_grades(r for r in rows if r["model"] == "mistral-7b_dolphin_orca_labonne_dpo")
+    bf16 = turn_grades(r for r in rows if r["model"] == "mistral-7b_dolphin_orca_wgm_dpo_bf16")
     turn1 = [v for (_, t), v in labonne.items() if t == 1]
     assert sum(turn1) / len(turn1) == pytest.approx(7.630137, abs=1e-6)  # FastChat show_result, turn 1
     res = compare_items("wilcoxon", labonne, bf16, rounds=500, seed=1)

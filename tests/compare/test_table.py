@@ -43,7 +43,7 @@ def test_renders_through_the_project_table_renderer(results, fmt):
     text = render_comparisons(results, fmt)
     assert text.endswith("\n")
     assert "alpaca_eval" in text.replace("\\_", "_") and "LC unavailable" in text
-    assert f"{results[0].estimate:+.2f}" in text
+    assert f"{results[0].estimate:+.3f}" in text
     if fmt == "csv":
         table = list(csv.reader(io.StringIO(text)))
         assert table[0] == [c.header for c in COLUMNS] and len(table) == 4

@@ -12,12 +12,20 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.benchmarks.base import Benchmark, BenchmarkItem, JudgeOptions, ScoreOptions, completeness
+from harness.benchmarks.base import (
+    Benchmark,
+    BenchmarkItem,
+    JudgeOptions,
+    PairedValues,
+    ScoreOptions,
+    completeness,
+)
 from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, VerdictSpec
 from harness.errors import HarnessError
 from harness.judges.base import JudgeClient, JudgeRequest
 from harness.store import (
     JudgeId,
+    JudgmentSelection,
     current_generations,
     first_answers,
     read_generation_manifest,
@@ -69,12 +77,22 @@ class ToyBenchmark(Benchmark):
                          "score": int(match.group(1)) if match else None, "error": resp.error})
         append_jsonl(run_dir / "annotations.jsonl", rows)
 
-    def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
+    def _selection(self, run_dir: Path, options: ScoreOptions) -> tuple[dict[str, Any], JudgmentSelection]:
         answers = first_answers(current_generations(run_dir))
         sel = select_judgments(read_jsonl(run_dir / "annotations.jsonl"), unit=lambda r: (r["item_id"],),
                                failed=lambda r: r.get("error") is not None,
                                current=lambda r: r["item_id"] in answers and answers[r["item_id"]].output == r["answer"],
                                judge_model=options.judge_model, judge_endpoint=options.judge_endpoint)
+        return answers, sel
+
+    def paired_values(self, run_dir: Path, options: ScoreOptions) -> list[PairedValues]:
+        """The rating of each item, from the judgments the score used (what `compare` tests)."""
+        _, sel = self._selection(run_dir, options)
+        return [PairedValues(metric="toy_score", kind="wilcoxon",
+                             values={r["item_id"]: float(r["score"]) for r in sel.judgments if r["score"] is not None})]
+
+    def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
+        answers, sel = self._selection(run_dir, options)
         scores = [r["score"] for r in sel.judgments if r["score"] is not None]
         if not scores:
             raise HarnessError(f"no toy judgments with a rating in {run_dir}")

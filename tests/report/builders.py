@@ -63,6 +63,23 @@ def write_official_alpaca_run(results: Path, official_dir: Path, model: str, ite
     return run_dir
 
 
+def official_alpaca_results(results: Path, shared: Path, models: tuple[str, ...] = ("claude-2", "alpaca-7b"),
+                            limit: int | None = None) -> Path:
+    """``results/<model>/alpaca_eval`` of published runs (``write_official_alpaca_run``), each scored by
+    ``AlpacaEval2.score`` with the shared AlpacaEval data (so scores.json is what `score` writes).
+    Call with ``HF_HUB_OFFLINE=1``."""
+    from harness.benchmarks.alpaca_eval.benchmark import AlpacaEval2
+    from harness.benchmarks.base import ScoreOptions
+
+    data = shared / "alpaca_eval_validation_data"
+    ids = {it.turns[0]: it.item_id for it in AlpacaEval2().load_items(data)}
+    for model in models:
+        run_dir = write_official_alpaca_run(results, shared / "official_files" / "alpaca_eval" / "results", model, ids,
+                                            limit)
+        write_json_atomic(run_dir / "scores.json", AlpacaEval2().score(run_dir, ScoreOptions(data_dir=data)))
+    return results
+
+
 def _text(rng: random.Random, words: int) -> str:
     vocab = ("alpha", "beta", "gamma", "delta", "<div>", "</pre>", "&lt;", "'quote'", '"dq"', "naïve", "日本",
              "```python", "print(1)", "```", "\n", "\n\n- item")

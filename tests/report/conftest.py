@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.benchmarks.base import ScoreOptions
-from harness.store.jsonl import write_json_atomic
-from tests.report.builders import write_official_alpaca_run
+from tests.report.builders import official_alpaca_results
 
 OFFICIAL_MODELS = ("claude-2", "alpaca-7b")
 
@@ -32,17 +30,10 @@ def official_annotations(shared_dir) -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture(scope="session")
-def official_results(tmp_path_factory, shared_dir, alpaca_data) -> Path:
+def official_results(tmp_path_factory, shared_dir) -> Path:
     """claude-2 and alpaca-7b's published outputs and annotations as run directories, scored by
     ``AlpacaEval2.score`` (so scores.json is what `score` writes)."""
-    from harness.benchmarks.alpaca_eval.benchmark import AlpacaEval2
-
     results = tmp_path_factory.mktemp("official") / "results"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")
-        ids = {it.turns[0]: it.item_id for it in AlpacaEval2().load_items(alpaca_data)}
-        for model in OFFICIAL_MODELS:
-            run_dir = write_official_alpaca_run(results, shared_dir / "official_files" / "alpaca_eval" / "results",
-                                                model, ids)
-            write_json_atomic(run_dir / "scores.json", AlpacaEval2().score(run_dir, ScoreOptions(data_dir=alpaca_data)))
-    return results
+        return official_alpaca_results(results, shared_dir, OFFICIAL_MODELS)

@@ -173,3 +173,40 @@ def test_report_from_json_form_renders(web, tmp_path):
     open_report(web, write_report(back, tmp_path / "small.html"))
     assert visible(web) == 30 and len(cards(web)) == 20
     assert browser.console_problems(web) == []
+
+
+def test_report_command_output(web, tmp_path, official_results, official_annotations, alpaca_data, offline, capsys):
+    """`simpo-harness report` on claude-2 and alpaca-7b: the comparisons, the embedded figures, both
+    models' answers side by side and working filters, from file:// with no console error."""
+    from harness.cli import main
+
+    path = tmp_path / "report.html"
+    assert main(["report", "--models", "claude-2,alpaca-7b", "--results-dir", str(official_results),
+                 "--data-dir", str(alpaca_data), "--rounds", "500", "--out", str(path)]) == 0
+    capsys.readouterr()
+    open_report(web, path)
+    compare = web.find_elements("css selector", "#compare tbody tr")
+    assert len(compare) == 2 and "+14.60" in compare[0].text and "significant" in compare[0].text
+    images = web.find_elements("css selector", "#figures img")
+    assert len(images) == 3
+    assert all(web.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i) > 500 for i in images)
+
+    by_instruction = {m: {r["instruction"]: r for r in rows} for m, rows in official_annotations.items()}
+    first = cards(web)[0]
+    question = first.find_element("css selector", "pre.question").get_property("textContent")
+    shown = {a.get_attribute("data-model"): a.find_element("css selector", "pre.output").get_property("textContent")
+             for a in first.find_elements("css selector", ".answer")}
+    assert shown == {m: by_instruction[m][question]["output_2"] for m in ("claude-2", "alpaca-7b")}
+    koala = sum(r["dataset"] == "koala" for r in official_annotations["claude-2"])
+    assert choose(web, "category", "koala") == koala > 0
+    choose(web, "category", "")
+    choose(web, "model", "alpaca-7b")
+    losses = sum(float(r["preference"]) < 1.5 for r in official_annotations["alpaca-7b"])
+    assert choose(web, "outcome", "loss") == losses
+    choose(web, "outcome", "")
+    choose(web, "model", "")
+    assert 0 < toggle(web, "disagree") < 805
+    assert all(c.find_elements("css selector", ".pill.disagree") for c in cards(web))
+    web.save_screenshot(str(tmp_path / "report.png"))
+    assert (tmp_path / "report.png").stat().st_size > 0
+    assert browser.console_problems(web) == []

@@ -13,6 +13,7 @@ from harness.benchmarks.base import (
     Benchmark,
     BenchmarkItem,
     JudgeOptions,
+    PairedValues,
     ScoreOptions,
     completeness,
     judge_details,
@@ -20,7 +21,9 @@ from harness.benchmarks.base import (
 from harness.errors import HarnessError
 from harness.manifest import base_manifest, package_versions
 from harness.store import (
+    GenerationRecord,
     JudgeId,
+    JudgmentSelection,
     current_generations,
     first_answers,
     read_generation_manifest,
@@ -85,10 +88,7 @@ class AlpacaEval2(Benchmark):
         rows = list(read_jsonl(run_dir / ANNOTATIONS))
         if not rows and answers and reference is not None:  # not judged yet: length (and a verified LC) only
             return self._score_outputs(run_dir, answers, reference, data_dir)
-        sel = select_judgments(rows, unit=lambda r: (r["instruction"],), failed=lambda r: r.get("error") is not None,
-                               current=(lambda r: r.get("output_2") in current) if answers else None,
-                               judge_model=options.judge_model, judge_endpoint=options.judge_endpoint,
-                               source=str(run_dir / ANNOTATIONS))
+        sel = _select(rows, current if answers else None, options, run_dir)
         n_selected = int(read_generation_manifest(run_dir).get("n_items") or len(answers) or len(sel.judgments))
         if not sel.judgments:
             if sel.n_failed:
@@ -107,6 +107,21 @@ class AlpacaEval2(Benchmark):
         payload.update(status)
         payload["details"].update(n_stale_judgments=sel.n_stale, **judge_details(sel.judge))
         return payload
+
+    def judgments(self, run_dir: Path, options: ScoreOptions) -> tuple[dict[str, GenerationRecord], JudgmentSelection]:
+        """The current answers and the judgments a score of them uses (one judge, judged on the current
+        outputs; a run scored from files only, without generations, uses every judged row)."""
+        run_dir = Path(run_dir)
+        answers = first_answers(current_generations(run_dir))
+        current = {a.output for a in answers.values()} if answers else None
+        return answers, _select(list(read_jsonl(run_dir / ANNOTATIONS)), current, options, run_dir)
+
+    def paired_values(self, run_dir: Path, options: ScoreOptions) -> list[PairedValues]:
+        """WR per instruction (the judgments the score used) and, where the run's LC was predicted from
+        published GLM weights, length-adjusted LC values (:mod:`.paired`)."""
+        from harness.benchmarks.alpaca_eval.paired import run_paired_values
+
+        return run_paired_values(self, Path(run_dir), options)
 
     def _score_outputs(self, run_dir: Path, answers: dict[str, Any], reference: list[dict[str, Any]],
                        data_dir: Path | None) -> dict[str, Any]:
@@ -186,6 +201,14 @@ def _row(item: BenchmarkItem, output: str, model: str, judge: JudgeId) -> dict[s
         "annotator": protocol.ANNOTATOR, "judge_model": judge.model, "judge_endpoint": judge.endpoint,
         "prompt_sha256": protocol.prompt_sha256(),
     }
+
+
+def _select(rows: list[dict[str, Any]], current: set[str] | None, options: ScoreOptions, run_dir: Path
+            ) -> JudgmentSelection:
+    return select_judgments(rows, unit=lambda r: (r["instruction"],), failed=lambda r: r.get("error") is not None,
+                            current=(lambda r: r.get("output_2") in current) if current is not None else None,
+                            judge_model=options.judge_model, judge_endpoint=options.judge_endpoint,
+                            source=str(run_dir / ANNOTATIONS))
 
 
 def _in_reference_order(rows: list[dict[str, Any]], reference: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

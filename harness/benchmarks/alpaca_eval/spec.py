@@ -1,6 +1,6 @@
 """AlpacaEval 2 as the harness sees it (see harness.benchmarks.spec)."""
 
-from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, VerdictSpec
+from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, ReportSpec, VerdictSpec
 
 SPEC = BenchmarkSpec(
     name="alpaca_eval",
@@ -22,4 +22,7 @@ SPEC = BenchmarkSpec(
                        "mistral-base": "template"},
     formats=("alpaca_eval",),
     paired_test="bootstrap_mean",
+    report=ReportSpec(kind="pairwise", reader="harness.benchmarks.alpaca_eval.report:read_run",
+                      section="harness.benchmarks.alpaca_eval.report:section",
+                      figures="harness.benchmarks.alpaca_eval.report:figures"),
 )

@@ -15,6 +15,7 @@ from harness.benchmarks.base import (
     Benchmark,
     BenchmarkItem,
     JudgeOptions,
+    PairedValues,
     ScoreOptions,
     completeness,
     judge_details,
@@ -165,6 +166,12 @@ class ArenaHard(Benchmark):
             judge_model=options.judge_model, judge_endpoint=options.judge_endpoint,
             source=str(Path(run_dir) / ANNOTATIONS))
         return gens, sel
+
+    def paired_values(self, run_dir: Path, options: ScoreOptions) -> list[PairedValues]:
+        """Per question, the battle rows of the judgments the score used (:mod:`.paired`)."""
+        from harness.benchmarks.arena_hard.paired import run_paired_values
+
+        return run_paired_values(self, Path(run_dir), options)
 
     def _add_lengths(self, payload: dict[str, Any], gens: list[GenerationRecord]) -> list[int]:
         """Mean answer length in cl100k tokens, as show_result.py (fallback: the generator's counts)."""

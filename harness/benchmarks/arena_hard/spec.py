@@ -1,6 +1,6 @@
 """Arena-Hard v0.1 as the harness sees it (see harness.benchmarks.spec)."""
 
-from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, VerdictSpec
+from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, ReportSpec, VerdictSpec
 
 SPEC = BenchmarkSpec(
     name="arena_hard",
@@ -21,4 +21,7 @@ SPEC = BenchmarkSpec(
     authors_templates={"mistral-instruct": "prepend", "mistral-base": "prepend"},
     formats=("arena_hard",),
     paired_test="bradley_terry",
+    report=ReportSpec(kind="games", reader="harness.benchmarks.arena_hard.report:read_run",
+                      section="harness.benchmarks.arena_hard.report:section",
+                      figures="harness.benchmarks.arena_hard.report:figures"),
 )

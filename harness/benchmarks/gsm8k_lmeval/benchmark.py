@@ -30,7 +30,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.benchmarks.base import Benchmark, BenchmarkItem, ScoreOptions, completeness
+from harness.benchmarks.base import Benchmark, BenchmarkItem, PairedValues, ScoreOptions, completeness
 from harness.benchmarks.gsm8k_lmeval.spec import SPEC
 from harness.benchmarks.zeroeval import data
 from harness.benchmarks.zeroeval.benchmark import PARSED_FILE, load_run
@@ -137,6 +137,13 @@ class GSM8KLmEval(Benchmark):
 
     def _gold(self, item: BenchmarkItem) -> dict[str, Any]:
         return {"id": item.item_id, "gold": item.reference}
+
+    def paired_values(self, run_dir: Path, options: ScoreOptions) -> list[PairedValues]:
+        """Per-item strict-match correctness (the scored metric) from the parsed.jsonl the score wrote."""
+        from harness.benchmarks.zeroeval.paired import item_correctness, parsed_rows
+
+        values = item_correctness(parsed_rows(run_dir), str(Path(run_dir) / PARSED_FILE), field="strict_match")
+        return [PairedValues(metric=SPEC.metrics[0].key, kind=SPEC.paired_test or "mcnemar", values=values)]
 
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
         run = load_run(self, Path(run_dir), options.data_dir)

@@ -1,6 +1,6 @@
 """GSM8K 5-shot (lm-evaluation-harness) as the harness sees it (see harness.benchmarks.spec)."""
 
-from harness.benchmarks.spec import BenchmarkSpec, DataSpec, MetricSpec
+from harness.benchmarks.spec import BenchmarkSpec, DataSpec, MetricSpec, ReportSpec
 
 SPEC = BenchmarkSpec(
     name="gsm8k_lmeval",
@@ -13,6 +13,7 @@ SPEC = BenchmarkSpec(
     metrics=(MetricSpec("gsm", "GSM", 1), MetricSpec("gsm_flexible_extract", "GSM flexible-extract", 1)),
     decoding_key="gsm8k",
     paired_test="mcnemar",
+    report=ReportSpec(kind="exact", reader="harness.benchmarks.gsm8k_lmeval.report:read_run"),
     max_new_tokens=256,
     in_tables=False,
 )

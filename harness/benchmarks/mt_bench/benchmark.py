@@ -12,6 +12,7 @@ from harness.benchmarks.base import (
     Benchmark,
     BenchmarkItem,
     JudgeOptions,
+    PairedValues,
     ScoreOptions,
     completeness,
     judge_details,
@@ -169,6 +170,12 @@ class MTBench(Benchmark):
                                judge_model=options.judge_model, judge_endpoint=options.judge_endpoint,
                                source=str(Path(run_dir) / ANNOTATIONS))
         return outputs, sel
+
+    def paired_values(self, run_dir: Path, options: ScoreOptions) -> list[PairedValues]:
+        """Per (question, turn), the grades of the judgments the score used (:mod:`.paired`)."""
+        from harness.benchmarks.mt_bench.paired import run_paired_values
+
+        return run_paired_values(self, Path(run_dir), options)
 
 
 def _unit_key(r: dict[str, Any]) -> tuple:

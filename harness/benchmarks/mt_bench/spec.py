@@ -1,6 +1,6 @@
 """MT-Bench as the harness sees it (see harness.benchmarks.spec)."""
 
-from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, VerdictSpec
+from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, ReportSpec, VerdictSpec
 
 SPEC = BenchmarkSpec(
     name="mt_bench",
@@ -19,4 +19,6 @@ SPEC = BenchmarkSpec(
                                         present=r"\[\[\d+\.?\d*\]\]", prefix="\nRating: [[", suffix="]]")),
     formats=("fastchat",),
     paired_test="wilcoxon",
+    report=ReportSpec(kind="rating", reader="harness.benchmarks.mt_bench.report:read_run",
+                      section="harness.benchmarks.mt_bench.report:section"),
 )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.benchmarks.base import Benchmark, BenchmarkItem, ScoreOptions, completeness
+from harness.benchmarks.base import Benchmark, BenchmarkItem, PairedValues, ScoreOptions, completeness
 from harness.benchmarks.zeroeval import data, prompts, scoring
 from harness.benchmarks.zeroeval.extraction import Parsed, clear_output, parse_prediction
 from harness.benchmarks.zeroeval.spec import GSM8K, MMLU
@@ -77,6 +77,13 @@ class _ZeroEvalBenchmark(Benchmark):
         if len(set(ids)) != len(ids):
             raise HarnessError(f"{source}: duplicate item ids")
         return items[:limit] if limit is not None else items
+
+    def paired_values(self, run_dir: Path, options: ScoreOptions) -> list[PairedValues]:
+        """Per-item correctness from the parsed.jsonl the score wrote (unparsed = wrong, as scored)."""
+        from harness.benchmarks.zeroeval.paired import item_correctness, parsed_rows
+
+        values = item_correctness(parsed_rows(run_dir), str(Path(run_dir) / PARSED_FILE))
+        return [PairedValues(metric=self.metric, kind=self.spec.paired_test or "mcnemar", values=values)]
 
     # ----------------------------------------------------------------- score
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:

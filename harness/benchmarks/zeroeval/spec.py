@@ -1,6 +1,8 @@
 """GSM8K and MMLU-Redux, ZeroEval-style, as the harness sees them (see harness.benchmarks.spec)."""
 
-from harness.benchmarks.spec import BenchmarkSpec, DataSpec, MetricSpec
+from harness.benchmarks.spec import BenchmarkSpec, DataSpec, MetricSpec, ReportSpec
+
+REPORT = ReportSpec(kind="exact", reader="harness.benchmarks.zeroeval.report:read_run")
 
 GSM8K = BenchmarkSpec(
     name="gsm8k",
@@ -13,6 +15,7 @@ GSM8K = BenchmarkSpec(
     metrics=(MetricSpec("gsm", "GSM", 1), MetricSpec("gsm_length", "GSM Length", 0)),
     formats=("zeroeval",),
     paired_test="mcnemar",
+    report=REPORT,
 )
 
 MMLU = BenchmarkSpec(
@@ -26,4 +29,5 @@ MMLU = BenchmarkSpec(
     metrics=(MetricSpec("mmlu", "MMLU", 1), MetricSpec("mmlu_length", "MMLU Length", 0)),
     formats=("zeroeval",),
     paired_test="mcnemar",
+    report=REPORT,
 )

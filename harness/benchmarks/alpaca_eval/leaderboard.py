@@ -1,8 +1,8 @@
 """The official AlpacaEval 2 leaderboard (weighted_alpaca_eval_gpt4_turbo), loaded like other data.
 
 With a data dir it is read from ``<data_dir>/leaderboards/*.main.csv`` (the layout of
-``../shared/alpaca_eval_validation_data``; a flat ``weighted_alpaca_eval_gpt4_turbo_leaderboard.csv``
-also works); without one it is fetched once from tatsu-lab/alpaca_eval on GitHub into the user cache
+``../shared/alpaca_eval_validation_data``, also found in the benchmark's subfolders of a data root, as
+its other data; a flat ``weighted_alpaca_eval_gpt4_turbo_leaderboard.csv`` also works); without one it is fetched once from tatsu-lab/alpaca_eval on GitHub into the user cache
 (offline this fails with a one-line error saying which data dir to pass). The alpaca-eval 0.6.2 wheel
 ships an older 149-row copy, which is not used.
 
@@ -38,13 +38,19 @@ OPTIONAL_COLUMNS = ("standard_error", "lc_standard_error", "mode", "n_total")
 
 
 def find_leaderboard_file(data_dir: Path | str) -> Path | None:
-    """The leaderboard CSV in ``data_dir``: the known names first, then any ``leaderboards/*.main.csv``."""
-    root = Path(data_dir)
-    for rel in DATA_DIR_FILES:
-        if (root / rel).is_file():
-            return root / rel
-    others = sorted((root / "leaderboards").glob("*.main.csv"))
-    return others[0] if others else None
+    """The leaderboard CSV in ``data_dir`` (or one of the benchmark's subfolders of it): the known names
+    first, then any ``leaderboards/*.main.csv``."""
+    from harness.benchmarks.alpaca_eval.spec import SPEC
+    from harness.paths import data_roots
+
+    for root in data_roots(Path(data_dir), SPEC.data.subdirs):
+        for rel in DATA_DIR_FILES:
+            if (root / rel).is_file():
+                return root / rel
+        others = sorted((root / "leaderboards").glob("*.main.csv"))
+        if others:
+            return others[0]
+    return None
 
 
 def read_leaderboard(path: Path | str) -> pd.DataFrame:
@@ -81,23 +87,8 @@ def load_leaderboard(data_dir: Path | str | None = None) -> tuple[pd.DataFrame, 
     return read_leaderboard(path), f"{LEADERBOARD_URL} (cached at {path})"
 
 
-def _keys(name: str, repos: tuple[str | None, ...]) -> list[str]:
-    keys = [name.lower()]
-    keys += [r.rsplit("/", 1)[-1].lower() for r in repos if r]
-    return keys
-
-
 def match_registry(leaderboard: pd.DataFrame, registry: Registry | None = None) -> dict[str, str]:
-    """Registry model name -> leaderboard model name, matched by registry name, then by the last part
-    of ``hf_repo`` / ``hf_repo_canonical`` (case-insensitive)."""
-    from harness.registry.models import load_registry
+    """Registry model name -> leaderboard model name (:func:`harness.analysis.runs.match_names`)."""
+    from harness.analysis.runs import match_names
 
-    registry = registry if registry is not None else load_registry()
-    by_lower = {m.lower(): m for m in leaderboard["model"]}
-    out: dict[str, str] = {}
-    for cfg in registry:
-        for key in _keys(cfg.name, (cfg.hf_repo, cfg.hf_repo_canonical)):
-            if key in by_lower:
-                out[cfg.name] = by_lower[key]
-                break
-    return out
+    return match_names(leaderboard["model"], registry)

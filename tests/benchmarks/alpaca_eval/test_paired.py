@@ -5,14 +5,14 @@ import pandas as pd
 import pytest
 
 from harness.benchmarks.alpaca_eval.data import load_instruction_difficulty, load_reference
-from harness.compare import compare_items
-from harness.compare.alpaca_lc import (
+from harness.benchmarks.alpaca_eval.paired import (
     GlmWeights,
     difficulty_by_instruction,
     glm_weights,
     lc_adjusted_values,
     lc_predicted_values,
 )
+from harness.compare import compare_items
 from harness.errors import HarnessError
 from harness.store.jsonl import read_records as read_json_records
 

@@ -1,4 +1,5 @@
-"""Inside one AlpacaEval 2 run: how the judge's preference moves with the length difference.
+"""Inside one AlpacaEval 2 run: how the judge's preference moves with the length difference
+(the within-run view of ``harness.analysis``; its figures are in :mod:`harness.analysis.plots_runs`).
 
 Annotations come from a native run (``<results>/<model>/alpaca_eval/annotations.jsonl``, one JSON
 row per instruction, the last row per instruction winning) or from an alpaca_eval annotations file
@@ -23,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harness.analysis.stats import binned_win_rate
+from harness.benchmarks.alpaca_eval.spec import SPEC
 from harness.errors import HarnessError
+
+__all__ = ["AlpacaRun", "GLMWeights", "annotation_frame", "binned_win_rate", "exploitation_row", "exploitation_summary",
+           "find_annotations", "glm_length_curve", "glm_predicted_win_rate", "glm_weights", "instruction_difficulty",
+           "load_alpaca_run", "official_alpaca_runs", "read_annotation_rows", "results_alpaca_runs"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,6 +78,10 @@ class AlpacaRun:
     @property
     def judged(self) -> pd.DataFrame:
         return self.rows[self.rows["judged"]]
+
+    def length_curve(self, d_len: np.ndarray) -> np.ndarray | None:
+        """:func:`glm_length_curve` of this run (None without GLM weights)."""
+        return glm_length_curve(self, d_len)
 
 
 def find_annotations(path: Path | str) -> Path:
@@ -185,30 +196,6 @@ def glm_predicted_win_rate(run: AlpacaRun) -> float | None:
     return float(100.0 * _sigmoid(z).mean())
 
 
-def binned_win_rate(rows: pd.DataFrame, n_bins: int = 10, x: str = "d_len", y: str = "win") -> pd.DataFrame:
-    """Mean outcome (percent) per quantile bin of ``x`` with Wilson 95% CIs, over judged rows.
-
-    Bins hold about equally many rows; with few rows there are fewer bins (at least 5 rows each).
-    """
-    import pandas as pd
-
-    from harness.analysis.stats import wilson_interval
-
-    data = rows[rows["judged"]] if "judged" in rows else rows
-    columns = ["x_low", "x_high", "x_mean", "n", "win_rate", "ci_low", "ci_high"]
-    if data.empty:
-        return pd.DataFrame(columns=columns)
-    q = max(1, min(n_bins, len(data) // 5))
-    bins = pd.qcut(data[x].rank(method="first"), q=q, labels=False)
-    g = data.groupby(bins)
-    out = pd.DataFrame({"x_low": g[x].min(), "x_high": g[x].max(), "x_mean": g[x].mean(), "n": g[y].size(),
-                        "win_rate": g[y].mean()}).reset_index(drop=True)
-    lo, hi = wilson_interval(out["win_rate"].to_numpy(), out["n"].to_numpy())
-    out["win_rate"] *= 100.0
-    out["ci_low"], out["ci_high"] = lo * 100.0, hi * 100.0
-    return out[columns]
-
-
 def exploitation_row(run: AlpacaRun) -> dict[str, Any]:
     """The length-exploitation summary of one run (see :func:`exploitation_summary`)."""
     from harness.analysis.stats import Z95, ols_slope
@@ -306,4 +293,4 @@ def results_alpaca_runs(results_dir: Path | str | None, *, data_dir: Path | str 
     from harness.analysis.runs import discover_runs
 
     return [load_alpaca_run(d, data_dir=data_dir, registry=registry)
-            for d in discover_runs(results_dir, "alpaca_eval", needs="annotations.jsonl")]
+            for d in discover_runs(results_dir, SPEC.name, needs="annotations.jsonl")]

@@ -1,4 +1,5 @@
-"""Inside one Arena-Hard v0.1 run: the judge's verdict against the answer-length difference.
+"""Inside one Arena-Hard v0.1 run: the judge's verdict against the answer-length difference (the
+within-run view of ``harness.analysis``; its figures are in :mod:`harness.analysis.plots_runs`).
 
 Each judged game becomes one row with the model's outcome (1 win, 0.5 tie, 0 loss, whatever slot
 the model had; strong verdicts flagged) and the cl100k token counts of the model's and the
@@ -151,13 +152,14 @@ def official_arena_runs(official_dir: Path | str, baseline_answers: dict[str, st
 def results_arena_runs(results_dir: Path | str | None, baseline_answers: dict[str, str]) -> list[ArenaRun]:
     """Every ``<results>/<model>/arena_hard`` with judgments."""
     from harness.analysis.runs import discover_runs
+    from harness.benchmarks.arena_hard.spec import SPEC
 
-    return [load_arena_native(d, baseline_answers) for d in discover_runs(results_dir, "arena_hard", "annotations.jsonl")]
+    return [load_arena_native(d, baseline_answers) for d in discover_runs(results_dir, SPEC.name, "annotations.jsonl")]
 
 
 def binned_verdicts(run: ArenaRun, n_bins: int = 8) -> pd.DataFrame:
     """Model outcome (percent; ties count half) per quantile bin of ``d_tokens``, Wilson 95% CIs."""
-    from harness.analysis.within_run import binned_win_rate
+    from harness.analysis.stats import binned_win_rate
 
     return binned_win_rate(run.games, n_bins=n_bins, x="d_tokens", y="model_score")
 
