@@ -99,8 +99,7 @@ def _raw_generate(backend, reqs):
 
 def test_same_outputs_as_raw_llm_generate_on_the_same_engine(model_dir, vllm_backend):
     """The streaming window (8 in flight, 16 requests) changes nothing against one LLM.generate call:
-    token ids, finish_reason, lengths; text = the content decoded at once, or vLLM's own text where
-    stop strings made vLLM detokenize."""
+    token ids, finish_reason, lengths; text = the content decoded at once."""
     from transformers import AutoTokenizer
 
     from harness.backends.vllm_backend import content_ids
@@ -111,20 +110,13 @@ def test_same_outputs_as_raw_llm_generate_on_the_same_engine(model_dir, vllm_bac
     got = list(vllm_backend.generate(reqs))
     assert sorted(r.request_id for r in got) == sorted(r.request_id for r in reqs)  # each exactly once
     ours = {r.request_id: r for r in got}
-    stopped_by_string = 0
     for req, out in zip(reqs, _raw_generate(vllm_backend, reqs), strict=True):
         comp, mine = out.outputs[0], ours[req.request_id]
         ids, finish = list(comp.token_ids), comp.finish_reason or "length"
         content = content_ids(ids, finish, req.params.stop_token_ids)
         assert (mine.extra["token_ids"], mine.finish_reason, mine.num_output_tokens) == (content, finish, len(ids))
         assert mine.num_prompt_tokens == len(req.prompt_token_ids)
-        if req.params.stop:
-            assert mine.text == comp.text
-            assert req.params.stop[0] not in mine.text
-            stopped_by_string += finish == "stop"
-        else:
-            assert mine.text == tok.decode(content, skip_special_tokens=True)
-    assert stopped_by_string > 0
+        assert mine.text == tok.decode(content, skip_special_tokens=True)
 
 
 def test_closing_early_aborts_the_requests_in_flight(model_dir, vllm_backend):
