@@ -10,7 +10,7 @@ GSM8K = BenchmarkSpec(
     impl="harness.benchmarks.zeroeval.benchmark:GSM8KZeroEval",
     description="1,319 grade-school math problems, zero-shot JSON answer, ZeroEval scoring",
     n_items=1319,
-    data=DataSpec(subdirs=("gsm8k",), files="test.jsonl (and train.jsonl for gsm8k_lmeval)",
+    data=DataSpec(subdirs=("gsm8k",), files="test.jsonl (and train.jsonl, the shots of the lm-eval 5-shot variant)",
                   public="huggingface.co/datasets/openai/gsm8k"),
     metrics=(MetricSpec("gsm", "GSM", 1), MetricSpec("gsm_length", "GSM Length", 0)),
     formats=("zeroeval",),
