@@ -5,7 +5,7 @@
 
 Without ``--ray`` the jobs run one after another in this process, sharing one judge client and
 its concurrency budget. With ``--ray`` each generation job is a Ray task on the cluster at
-ADDRESS (default: $RAY_ADDRESS, else ``ray.address`` of the study file, else a new local Ray
+ADDRESS (default: ``ray.address`` of the study file, else $RAY_ADDRESS, else a new local Ray
 instance) and judging stays one pooled stage here. The flags are ``run``'s and win over the study
 file. Outputs: every job's run directory as with ``run``, and under ``<results>/studies/<name>/``
 the study manifest and the study table (markdown, CSV, LaTeX).
@@ -14,6 +14,7 @@ the study manifest and the study table (markdown, CSV, LaTeX).
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r = parser.add_argument_group("ray")
     r.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                    help="run each generation job as a Ray task: on the cluster at ADDRESS ('auto', 'host:6379', "
-                   "'ray://host:10001'), default $RAY_ADDRESS or the study's ray.address, else a new local instance")
+                   "'ray://host:10001'), default the study's ray.address, else $RAY_ADDRESS, else a new local instance")
     r.add_argument("--ray-max-retries", type=int, help="Ray retries of a job whose worker died (default 3)")
     options.add_generation_flags(parser)
     options.add_judge_flags(parser)
@@ -59,7 +60,7 @@ def given_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def load_config(args: argparse.Namespace) -> tuple[Any, str | None]:
     """The study (file, or --models/--benchmarks) and the file's text."""
-    from harness.study.config import read_study_file
+    from harness.study.config import BenchmarkEntry, read_study_file
     from harness.study.settings import adhoc_config
 
     if getattr(args, "benchmarks_single", None) and args.benchmarks:
@@ -76,7 +77,7 @@ def load_config(args: argparse.Namespace) -> tuple[Any, str | None]:
         update["models"] = adhoc_config(args.models, ["alpaca_eval"], None).models
     if benchmarks:  # keep the file's overrides of the benchmarks it lists
         by_name = {b.name: b for b in config.benchmarks}
-        update["benchmarks"] = [by_name.get(n) or type(config.benchmarks[0])(name=n) for n in benchmarks]
+        update["benchmarks"] = [by_name.get(n) or BenchmarkEntry(name=n) for n in benchmarks]
     if args.name:
         update["name"] = args.name
     return (config.model_copy(update=update) if update else config), text
@@ -93,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     import_plugins(settings.plugins)
     check_judge_inputs(settings.benchmarks, settings.judge, settings.store)
     plan = build_plan(settings)
-    where = "sequential in this process" if args.ray is None else f"on Ray ({args.ray or settings.ray.address or 'local'})"
+    where = "sequential in this process" if args.ray is None else \
+        f"on Ray ({args.ray or settings.ray.address or os.environ.get('RAY_ADDRESS') or 'a new local instance'})"
     print(f"study {settings.name}: {len(plan.models)} models x {len(settings.benchmarks)} benchmarks, {where}; "
           f"results: {settings.store.results_dir}")
     print(format_study_plan(plan))
@@ -121,7 +123,8 @@ def _execute(plan: Any, ray_address: str | None) -> int:
             from harness.study.ray_runner import run_ray
 
             outcomes = run_ray(plan, live, ray_address or s.ray.address)
-            mode = {"runner": "ray", "address": ray_address or s.ray.address or "local", **s.ray.model_dump()}
+            mode = {"runner": "ray", **s.ray.model_dump(),
+                    "address": ray_address or s.ray.address or os.environ.get("RAY_ADDRESS") or "local"}
     print()
     print(board.render_bar())
     print(board.render_table())

@@ -69,7 +69,13 @@ def connect(address: str | None) -> tuple[Any, bool]:
         ray.init(address=address, **kwargs)
     except (ConnectionError, ValueError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise HarnessError(f"cannot connect to the Ray cluster at {address!r}: {first}") from None
+        chain, cause = [], exc.__cause__
+        while cause is not None:
+            chain.append(str(cause))
+            cause = cause.__cause__
+        hint = (" (the cluster uses token authentication: set RAY_AUTH_MODE=token and give this machine its "
+                "token, ~/.ray/auth_token or $RAY_AUTH_TOKEN)" if any("Authentication token" in c for c in chain) else "")
+        raise HarnessError(f"cannot connect to the Ray cluster at {address!r}: {first}{hint}") from None
     return ray, True
 
 
@@ -103,6 +109,10 @@ def error_line(exc: BaseException) -> str:
 
 def submit(ray: Any, plan: StudyPlan) -> dict[Any, tuple[PlannedJob, float]]:
     """One task per job with generations to do, after checking that some node can run each."""
+    for pj in plan.jobs:
+        if (pj.gen.backend_options.get("data_parallel_size") or 1) > 1:
+            raise HarnessError(f"{pj.spec.where}: --data-parallel-size > 1 inside a Ray study would nest Ray replicas "
+                               "in a task; on Ray the jobs are the parallel units (leave it at 1)")
     cluster_gpus = float(ray.cluster_resources().get("GPU", 0))
     wanted = [(pj, task_options(pj, plan, cluster_gpus)) for pj in plan.jobs if pj.needs_generation]
     check_resources(ray, wanted)

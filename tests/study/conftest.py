@@ -81,7 +81,7 @@ def ray_cluster(study_env):
 
     from tests.study.plugins import KILL_ENV, WORKER_ENV
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 1024 ** 2,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 1024 ** 2,
              runtime_env={"env_vars": {WORKER_ENV: "1", KILL_ENV: str(study_env.kill_marker), "HF_HUB_OFFLINE": "1"}})
     yield ray
     ray.shutdown()

@@ -110,3 +110,22 @@ def test_models_and_benchmarks_without_a_file(study_env, sequential, capsys):
     out = capsys.readouterr().out
     assert "2 jobs, 0 of 8 generation units to do, 0 judge calls" in out and study_env.judge.request_count == before
     assert list((sequential / "studies").glob("adhoc-*/table.csv"))
+
+
+def test_a_job_whose_run_dir_is_locked_fails_alone_and_a_rerun_finishes_it(study_env, ray_cluster, sequential,
+                                                                            tmp_path, capsys):
+    from harness.store import run_lock
+
+    results = tmp_path / "locked"
+    study = study_env.study_file("one", models=[{"model": str(study_env.models[0]), "template": "llama3"}])
+    argv = ["study", str(study), "--results-dir", str(results), "--no-progress", "--ray"]
+    with run_lock(results / "tiny0" / "toy"):  # another command works on that run directory
+        assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "1 of 2 jobs failed: tiny0 toy:" in err and "is in use by process" in err and "Traceback" not in err
+    assert (results / "tiny0" / "alpaca_eval" / "scores.json").is_file()
+    assert not (results / "tiny0" / "toy" / "generations.jsonl").exists()
+    assert main(argv) == 0
+    assert "1 of 2 jobs" not in capsys.readouterr().err
+    done = snapshot(results)
+    assert done == {k: v for k, v in snapshot(sequential).items() if k.startswith("tiny0/")}
