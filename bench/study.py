@@ -29,6 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 os.chdir(REPO_ROOT)  # Ray workers of a local cluster import from the driver's working directory
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
 def _study_file(root: Path, models: list[Path], data: Path, judge_url: str, items: int) -> Path:

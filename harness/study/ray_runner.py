@@ -63,8 +63,9 @@ def connect(address: str | None) -> tuple[Any, bool]:
         return ray, False
     address = address or os.environ.get("RAY_ADDRESS") or LOCAL
     kwargs: dict[str, Any] = {"log_to_driver": False}
-    if address == LOCAL:
+    if address == LOCAL:  # our own instance: no dashboard, and it reports no usage statistics
         kwargs["include_dashboard"] = False
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         ray.init(address=address, **kwargs)
     except (ConnectionError, ValueError, RuntimeError) as exc:

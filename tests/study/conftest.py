@@ -81,10 +81,13 @@ def ray_cluster(study_env):
 
     from tests.study.plugins import KILL_ENV, WORKER_ENV
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 1024 ** 2,
-             runtime_env={"env_vars": {WORKER_ENV: "1", KILL_ENV: str(study_env.kill_marker), "HF_HUB_OFFLINE": "1"}})
-    yield ray
-    ray.shutdown()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves this machine
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 object_store_memory=100 * 1024 ** 2, runtime_env={"env_vars": {
+                     WORKER_ENV: "1", KILL_ENV: str(study_env.kill_marker), "HF_HUB_OFFLINE": "1"}})
+        yield ray
+        ray.shutdown()
 
 
 def run_dirs(results: Path) -> list[Path]:

@@ -9,6 +9,7 @@ with nothing duplicated; a rerun in either mode does no new work.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -46,7 +47,8 @@ def test_ray_matches_sequential_and_reruns_do_nothing(study_env, ray_cluster, se
     assert "AE2 WR (repro)" in table and "Toy (repro)" in table and "tiny2" in table
     manifest = json.loads((results / "studies" / "tiny-study" / "study_manifest.json").read_text())
     assert manifest["mode"]["runner"] == "ray" and "ray" in manifest["packages"]
-    assert {j["generation"]["host"] for j in manifest["jobs"]} and all(j["state"] == "done" for j in manifest["jobs"])
+    assert all(j["state"] == "done" and j["generation"]["new"] == j["generation"]["total"] for j in manifest["jobs"])
+    assert {j["generation"]["pid"] for j in manifest["jobs"]}.isdisjoint({os.getpid()})  # decoded in Ray workers
     assert len(manifest["study_file_sha256"]) == 64 and manifest["study"]["name"] == "tiny-study"
 
     sizes = {p: p.stat().st_size for run in run_dirs(results) for p in (run / "generations.jsonl", run / "annotations.jsonl")}
