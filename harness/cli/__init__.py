@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "judge": ("harness.cli.judge", "Judge stored generations with an LLM judge."),
     "score": ("harness.cli.score", "Score stored generations/annotations (no model or API calls)."),
     "run": ("harness.cli.run", "Generate, judge and score end to end (resumable)."),
+    "study": ("harness.cli.study", "Many models x benchmarks in one command, here or on a Ray cluster."),
     "train": ("harness.cli.train", "Train a checkpoint with SimPO or a baseline from a recipe."),
 }
 

@@ -1,0 +1,98 @@
+"""What a study leaves behind, under ``<results>/studies/<name>/``:
+
+- ``study_manifest.json``: the study file's path and SHA-256, the validated study, how it ran
+  (sequential or Ray, and where), package versions (ray included), the final status of every
+  job and every job's score manifest;
+- ``table.{md,csv,tex}``: all the study's models x its benchmarks' metrics, published vs
+  reproduced with deltas (and CIs), built with :mod:`harness.tables` like ``table``, so an
+  incomplete score prints with ``*`` and a footnote.
+
+Significance marks against the study's ``baseline`` are a hook (:class:`SignificanceMarks`):
+a function that gets the table's rows and columns and the baseline's row name and returns them
+with marks; none is built in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.study.local import JobOutcome
+from harness.study.plan import StudyPlan
+from harness.study.progress import StatusBoard
+from harness.tables.render import Column
+
+TABLE_FORMATS = (("markdown", "md"), ("csv", "csv"), ("latex", "tex"))
+
+
+class SignificanceMarks(Protocol):
+    def __call__(self, rows: list[dict[str, Any]], columns: list[Column], *, baseline: str,
+                 results_dir: Path) -> tuple[list[dict[str, Any]], list[Column]]: ...
+
+
+def study_dir(results_dir: Path, name: str) -> Path:
+    from harness.store.layout import safe_name
+
+    return Path(results_dir) / "studies" / safe_name(name)
+
+
+def baseline_row(plan: StudyPlan) -> str | None:
+    """The results name of the study's baseline (it may be given as a checkpoint path or HF id)."""
+    b = plan.settings.baseline
+    if b is None:
+        return None
+    return next((j.model for j in plan.jobs if b in (j.model, j.spec.model)), b)
+
+
+def study_table(names: Sequence[str], benchmarks: Sequence[str], results_dir: Path, *, baseline: str | None = None,
+                marks: SignificanceMarks | None = None) -> tuple[list[dict[str, Any]], list[Column], list[str]]:
+    """Rows, columns and footnotes: the models (those with a registry entry or a score) x the metrics
+    of ``benchmarks``, published vs reproduced."""
+    from harness.registry.models import load_registry
+    from harness.store.layout import RunDir
+    from harness.tables.paper import add_reproduced, footnotes, metric_benchmarks, models_table
+
+    registry = load_registry()
+    shown = [n for n in names if registry.find(n) is not None
+             or any(RunDir(results_dir, n, b).scores.is_file() for b in benchmarks)]
+    if not shown:
+        return [], [], []
+    rows, columns = models_table(registry, shown, results_dir)
+    owner = metric_benchmarks()
+    columns = [c for c in columns if c.key not in owner or owner[c.key] in benchmarks]
+    rows, columns = add_reproduced(rows, columns, results_dir)
+    if marks is not None and baseline is not None:
+        rows, columns = marks(rows, columns, baseline=baseline, results_dir=Path(results_dir))
+    return rows, columns, footnotes(rows)
+
+
+def write_table(plan: StudyPlan, marks: SignificanceMarks | None = None) -> tuple[Path | None, str]:
+    """Write table.{md,csv,tex}; returns the directory (None when no model has a score) and the markdown."""
+    from harness.store.jsonl import write_text_atomic
+    from harness.tables.render import render
+
+    results = plan.settings.store.results_dir
+    rows, columns, notes = study_table(plan.models, plan.settings.benchmarks, results,
+                                       baseline=baseline_row(plan), marks=marks)
+    if not rows:
+        return None, ""
+    out = study_dir(results, plan.settings.name)
+    for fmt, ext in TABLE_FORMATS:
+        write_text_atomic(out / f"table.{ext}", render(rows, columns, fmt, notes))
+    return out, render(rows, columns, "markdown", notes)
+
+
+def write_manifest(plan: StudyPlan, outcomes: list[JobOutcome], board: StatusBoard, mode: dict[str, Any]) -> Path:
+    from harness.manifest import TRACKED_PACKAGES, base_manifest, package_versions
+    from harness.store.jsonl import write_json_atomic
+
+    s = plan.settings
+    path = study_dir(s.store.results_dir, s.name) / "study_manifest.json"
+    write_json_atomic(path, base_manifest(
+        command="study", study_name=s.name, study_file=s.file, study_file_sha256=s.file_sha256, study=s.config,
+        mode=mode, packages=package_versions((*TRACKED_PACKAGES, "ray", "simpo-harness")),
+        results_dir=str(s.store.results_dir), data_dir=str(s.store.data_dir) if s.store.data_dir else None,
+        judge_endpoint=s.judge.endpoint, baseline=baseline_row(plan), notes=plan.notes,
+        totals=board.totals(), status=board.snapshot(), jobs=[o.to_dict() for o in outcomes]))
+    return path
