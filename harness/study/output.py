@@ -7,16 +7,16 @@
   reproduced with deltas (and CIs), built with :mod:`harness.tables` like ``table``, so an
   incomplete score prints with ``*`` and a footnote.
 
-Significance marks against the study's ``baseline`` are a hook (:class:`SignificanceMarks`):
-a function that gets the table's rows and columns and the baseline's row name and returns them
-with marks; none is built in.
+With a ``baseline``, reproduced cells significantly different from the baseline's are marked with
+the paired test of each benchmark (:func:`harness.compare.marks.significance_marks`, as
+``table --baseline``), and the legend and the tests' footnotes follow the table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from harness.study.local import JobOutcome
 from harness.study.plan import StudyPlan
@@ -24,11 +24,6 @@ from harness.study.progress import StatusBoard
 from harness.tables.render import Column
 
 TABLE_FORMATS = (("markdown", "md"), ("csv", "csv"), ("latex", "tex"))
-
-
-class SignificanceMarks(Protocol):
-    def __call__(self, rows: list[dict[str, Any]], columns: list[Column], *, baseline: str,
-                 results_dir: Path) -> tuple[list[dict[str, Any]], list[Column]]: ...
 
 
 def study_dir(results_dir: Path, name: str) -> Path:
@@ -46,7 +41,7 @@ def baseline_row(plan: StudyPlan) -> str | None:
 
 
 def study_table(names: Sequence[str], benchmarks: Sequence[str], results_dir: Path, *, baseline: str | None = None,
-                marks: SignificanceMarks | None = None) -> tuple[list[dict[str, Any]], list[Column], list[str]]:
+                data_dir: Path | None = None) -> tuple[list[dict[str, Any]], list[Column], list[str]]:
     """Rows, columns and footnotes: the models (those with a registry entry or a score) x the metrics
     of ``benchmarks``, published vs reproduced."""
     from harness.registry.models import load_registry
@@ -62,19 +57,22 @@ def study_table(names: Sequence[str], benchmarks: Sequence[str], results_dir: Pa
     owner = metric_benchmarks()
     columns = [c for c in columns if c.key not in owner or owner[c.key] in benchmarks]
     rows, columns = add_reproduced(rows, columns, results_dir)
-    if marks is not None and baseline is not None:
-        rows, columns = marks(rows, columns, baseline=baseline, results_dir=Path(results_dir))
-    return rows, columns, footnotes(rows)
+    if baseline is None:
+        return rows, columns, footnotes(rows)
+    from harness.compare.marks import significance_marks
+
+    _, legend = significance_marks(rows, Path(results_dir), baseline, data_dir=data_dir)
+    return rows, columns, legend[:1] + footnotes(rows) + legend[1:]
 
 
-def write_table(plan: StudyPlan, marks: SignificanceMarks | None = None) -> tuple[Path | None, str]:
+def write_table(plan: StudyPlan) -> tuple[Path | None, str]:
     """Write table.{md,csv,tex}; returns the directory (None when no model has a score) and the markdown."""
     from harness.store.jsonl import write_text_atomic
     from harness.tables.render import render
 
     results = plan.settings.store.results_dir
     rows, columns, notes = study_table(plan.models, plan.settings.benchmarks, results,
-                                       baseline=baseline_row(plan), marks=marks)
+                                       baseline=baseline_row(plan), data_dir=plan.settings.store.data_dir)
     if not rows:
         return None, ""
     out = study_dir(results, plan.settings.name)

@@ -39,18 +39,16 @@ def test_study_table_published_vs_reproduced_for_the_study_benchmarks_only(tmp_p
     assert render(rows, columns, "csv", notes).splitlines()[0].startswith("Model,")
 
 
-def test_significance_marks_hook_gets_the_baseline(tmp_path):
-    results = tmp_path / "results"
-    for name, lc in (("base", 20.0), ("better", 25.0)):
-        _scores(results, name, "alpaca_eval", {"ae2_lc": lc, "ae2_wr": lc, "ae2_length": 1000})
-    seen = {}
+def test_the_study_table_marks_significant_differences_against_the_baseline(tmp_path, shared_dir, monkeypatch):
+    """claude-2 vs alpaca-7b (published AlpacaEval runs), alpaca-7b the baseline: claude-2's WR cell is
+    marked with the paired test's Holm-adjusted p in a footnote, as `table --baseline` does."""
+    from tests.report.builders import official_alpaca_results
 
-    def marks(rows, columns, *, baseline, results_dir):
-        seen.update(baseline=baseline, results_dir=results_dir)
-        return [{**r, "name": r["name"] + ("" if r["name"] == baseline else " (vs base)")} for r in rows], columns
-
-    rows, _, _ = study_table(["base", "better"], ["alpaca_eval"], results, baseline="base", marks=marks)
-    assert seen == {"baseline": "base", "results_dir": results}
-    assert [r["name"] for r in rows] == ["base", "better (vs base)"]
-    rows, _, _ = study_table(["base", "better"], ["alpaca_eval"], results, marks=marks)  # no baseline: no marks
-    assert [r["name"] for r in rows] == ["base", "better"]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    results = official_alpaca_results(tmp_path / "results", shared_dir)
+    rows, columns, notes = study_table(["claude-2", "alpaca-7b"], ["alpaca_eval"], results, baseline="alpaca-7b",
+                                       data_dir=shared_dir / "alpaca_eval_validation_data")
+    claude = next(r for r in rows if r["name"] == "claude-2")
+    assert "\u2020" in claude["ae2_wr_repro_flag"]
+    text = render(rows, columns, "markdown", notes)
+    assert "paired bootstrap" in text and "alpaca-7b" in text
