@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cli import options
 from harness.cli.checks import require_positive
+
+if TYPE_CHECKING:
+    from harness.importing.writer import Plan
 
 
 def _epilog() -> str:
@@ -22,7 +26,11 @@ def _epilog() -> str:
         parts.append(format_module(fmt).LAYOUT)
     parts.append("Judge prompts stored in judgment files are compared with the prompts this harness sends for the "
                  "saved answers; every difference is listed (stdout and generation_manifest.json). A verdict "
-                 "belongs to the answer it judged: that answer is what is imported and scored.")
+                 "belongs to the answer it judged: that answer is what is imported and scored.\n"
+                 "An imported run's item set is the benchmark's full set, so a partial file scores 'incomplete' "
+                 "(score --allow-incomplete). Re-importing the same files writes nothing; importing over a native "
+                 "run (or another import) of the same model name needs --force. Then: score, judge (any judge), "
+                 "table, compare, report, and export back to the tool's layout.")
     return "\n\n".join(parts)
 
 
@@ -54,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def summary(plan) -> str:  # noqa: ANN001 - harness.importing.writer.Plan
+def summary(plan: Plan) -> str:
+    """What one run's import did, its judge and its prompt checks, for the terminal."""
     run = plan.run
     judge = run.judge or {}
     samples = f" ({run.n_samples} samples)" if run.n_samples > 1 else ""

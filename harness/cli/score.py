@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from harness.cli import options
 from harness.errors import HarnessError
@@ -78,14 +79,15 @@ class _Scored:
     """A benchmark whose score of each run directory is already computed (``--joint``), so the
     score stage writes it with the usual manifest."""
 
-    def __init__(self, bench, payloads: dict) -> None:  # noqa: ANN001
+    def __init__(self, bench: Any, payloads: dict[Path, dict[str, Any]]) -> None:
         self.name, self.needs_judge, self._payloads = bench.name, bench.needs_judge, payloads
 
-    def score(self, run_path: Path, _options) -> dict:  # noqa: ANN001
+    def score(self, run_path: Path, _options: Any) -> dict[str, Any]:
         return self._payloads[run_path]
 
 
-def _score_joint(bench, store, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _score_joint(bench: Any, store: Any, args: argparse.Namespace) -> int:
+    """``--joint``: every run directory of the benchmark with judgments, scored together under their locks."""
     import contextlib
 
     from harness.benchmarks.base import ScoreOptions

@@ -81,7 +81,30 @@ def read_runs(fmt: str, paths: list[Path], options: ReadOptions) -> list[Importe
     runs = format_module(fmt).read([Path(p) for p in paths], options)
     if not runs:
         raise HarnessError(f"no {fmt} records found in {', '.join(map(str, paths))}")
-    return runs
+    return _merge_duplicates(runs)
+
+
+def _merge_duplicates(runs: list[ImportedRun]) -> list[ImportedRun]:
+    """One run per (model, benchmark): files giving the same model twice must agree on every output."""
+    out: dict[tuple[str, str], ImportedRun] = {}
+    for run in runs:
+        key = (run.model, run.benchmark)
+        first = out.setdefault(key, run)
+        if first is run:
+            continue
+        if first.run_config != run.run_config:
+            mine = {(g.item_id, g.turn, g.sample_index): g for g in first.generations}
+            other = next((g for g in run.generations if (g.item_id, g.turn, g.sample_index) not in mine
+                          or mine[(g.item_id, g.turn, g.sample_index)].output != g.output), run.generations[0])
+            prev = mine.get((other.item_id, other.turn, other.sample_index))
+            where = f"{prev.extra.get('source')}" if prev else f"{', '.join(first.sources)} (no such item)"
+            raise HarnessError(f"{other.extra.get('source')}: field 'output' of model {run.model!r}, item "
+                               f"{other.item_id}, turn {other.turn + 1} differs from {where}: the model is given "
+                               "twice with different content")
+        known = {r["import_key"] for r in first.annotations}
+        first.annotations.extend(r for r in run.annotations if r["import_key"] not in known)
+        first.sources.extend(s for s in run.sources if s not in first.sources)
+    return list(out.values())
 
 
 def import_files(fmt: str, paths: list[Path], results_dir: Path, options: ReadOptions, *, force: bool = False,

@@ -164,3 +164,23 @@ def test_export_needs_a_stored_run(tmp_path, capsys):
     assert cli("export", "--format", "zeroeval", "--model", "nobody", "--results-dir", tmp_path, "--out",
                tmp_path / "x") == 2
     assert "pass --benchmark" in capsys.readouterr().err
+
+
+def test_the_same_model_from_two_folders(shared_dir, tmp_path, capsys):
+    """Two ZeroEval folders holding one model: the same content imports once; different content is refused."""
+    from harness.store.jsonl import read_records
+
+    records = read_records(shared_dir / OFFICIAL / "zeroeval/gsm/gemma-2-9b-it.json.gz")[:5]
+    write_json_atomic(tmp_path / "a/gsm/gemma-2-9b-it.json", records)
+    write_json_atomic(tmp_path / "b/gsm/gemma-2-9b-it.json", records)
+    results = tmp_path / "results"
+    assert cli("import", "--format", "zeroeval", tmp_path / "a", tmp_path / "b", "--results-dir", results) == 0
+    assert len(stored(results, "gemma-2-9b-it", "gsm8k")[0]) == 5
+    records[3] = {**records[3], "output": ["changed"]}
+    write_json_atomic(tmp_path / "b/gsm/gemma-2-9b-it.json", records)
+    other = tmp_path / "results2"
+    assert cli("import", "--format", "zeroeval", tmp_path / "a", tmp_path / "b", "--results-dir", other) == 2
+    err = capsys.readouterr().err
+    assert (f"error: {tmp_path / 'b/gsm/gemma-2-9b-it.json'}:record 4: field 'output' of model 'gemma-2-9b-it', item "
+            f"gsm8k-main-test-#3, turn 1 differs from {tmp_path / 'a/gsm/gemma-2-9b-it.json'}:record 4") in err
+    assert not other.exists()

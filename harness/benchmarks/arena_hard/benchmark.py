@@ -149,7 +149,7 @@ class ArenaHard(Benchmark):
                          options: ScoreOptions) -> dict[str, Any]:
         """Lengths, completeness, judge, style control and manifest of a scored run."""
         answers = {g.item_id: answer_sha(g.output) for g in gens}
-        counts = self._add_lengths(payload, gens)
+        counts = _add_lengths(payload, gens)
         n_selected = int(read_generation_manifest(run_dir).get("n_items") or len(gens))
         payload.update(completeness(n_expected=2 * n_selected, n_scored=len(games), what="games",
                                     n_failed=sel.n_failed, n_stale=sel.n_stale,
@@ -163,7 +163,6 @@ class ArenaHard(Benchmark):
         payload["manifest"] = self._manifest(games, baseline)
         return payload
 
-    # ----------------------------------------------------------------- leaderboard mode
     def joint_runs(self, results_dir: Path) -> list[Path]:
         """The run directories ``score --joint`` scores together (those with judgments)."""
         from harness.benchmarks.arena_hard.joint import joint_runs
@@ -188,17 +187,6 @@ class ArenaHard(Benchmark):
             source=str(Path(run_dir) / ANNOTATIONS))
         return gens, sel
 
-    def _add_lengths(self, payload: dict[str, Any], gens: list[GenerationRecord]) -> list[int]:
-        """Mean answer length in cl100k tokens, as show_result.py (fallback: the generator's counts)."""
-        counts, how = count_tokens([g.output for g in gens])
-        if counts is None:
-            counts = [int(g.num_output_tokens or 0) for g in gens]
-            how = f"FALLBACK: generator token counts (model tokenizer), not cl100k ({how})"
-        mean_tokens = sum(counts) / len(counts) if counts else float("nan")
-        payload["metrics"]["ah_length"] = mean_tokens
-        payload["details"].update(avg_tokens_official=int(mean_tokens) if counts else None, token_count_source=how)
-        return counts
-
     def _style_control(self, gens: list[GenerationRecord], counts: list[int], games: list[dict[str, Any]],
                        baseline: str, data_dir: Path | None) -> dict[str, Any]:
         model_meta = {g.item_id: {"tokens": n, "md": markdown_counts(g.output)} for g, n in zip(gens, counts, strict=True)}
@@ -218,6 +206,18 @@ class ArenaHard(Benchmark):
             prompt_template_sha256=sha256_text(protocol.PROMPT_TEMPLATE), regex=protocol.REGEX_PATTERN,
             strong_weight=protocol.STRONG_WEIGHT, bootstrap_rounds=self.num_rounds, bootstrap_seed=self.seed,
         )
+
+
+def _add_lengths(payload: dict[str, Any], gens: list[GenerationRecord]) -> list[int]:
+    """Mean answer length in cl100k tokens, as show_result.py (fallback: the generator's counts)."""
+    counts, how = count_tokens([g.output for g in gens])
+    if counts is None:
+        counts = [int(g.num_output_tokens or 0) for g in gens]
+        how = f"FALLBACK: generator token counts (model tokenizer), not cl100k ({how})"
+    mean_tokens = sum(counts) / len(counts) if counts else float("nan")
+    payload["metrics"]["ah_length"] = mean_tokens
+    payload["details"].update(avg_tokens_official=int(mean_tokens) if counts else None, token_count_source=how)
+    return counts
 
 
 def battle_order(item_order: dict[str, int]) -> Any:

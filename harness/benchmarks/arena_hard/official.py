@@ -15,6 +15,7 @@ is reported. show_result.py's battles file (``arena_hard_battles*.jsonl``) impor
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -85,12 +86,14 @@ def _context(files: list[tuple[str, Path, list[Located]]], options: ReadOptions
         if kind == ANSWER and stem(f) == protocol.BASELINE_MODEL:
             baseline = {str(r.rec.get("question_id")): _answer_text(r) for r in recs}
     where = "the imported folder"
-    if options.data_dir is not None:
+    if options.data_dir is not None:  # data that is not there only limits the prompt checks
         if not questions:
-            questions = data.load_questions(options.data_dir)[0]
-            where = str(options.data_dir)
+            with contextlib.suppress(HarnessError):
+                questions = data.load_questions(options.data_dir)[0]
+                where = str(options.data_dir)
         if not baseline:
-            baseline = data.load_baseline(options.data_dir, protocol.BASELINE_MODEL)[0]
+            with contextlib.suppress(HarnessError):
+                baseline = data.load_baseline(options.data_dir, protocol.BASELINE_MODEL)[0]
     order = {data.question_id(q): i for i, q in enumerate(questions)}
     texts = {data.question_id(q): data.question_text(q) for q in questions}
     return order, texts, baseline, where if questions else ""

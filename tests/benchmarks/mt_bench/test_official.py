@@ -78,3 +78,19 @@ def test_export_then_import_round_trips(imported, tmp_path, model):
     assert cli("import", "--format", "fastchat", out, "--results-dir", again) == 0
     assert stored(again, model, "mt_bench") == stored(imported, model, "mt_bench")
     assert score(again, model, "mt_bench")[1]["metrics"] == score(imported, model, "mt_bench")[1]["metrics"]
+
+
+def test_imported_runs_feed_the_table_and_the_report(imported, capsys):
+    from harness.report.collect import collect_report
+
+    for model in ("mistral-orpo", "NeuralMarcoro14-7B"):
+        score(imported, model, "mt_bench")
+    capsys.readouterr()
+    assert cli("table", "--models", "mistral-orpo,NeuralMarcoro14-7B", "--results-dir", imported) == 0
+    table = capsys.readouterr().out
+    assert "MT-Bench (repro)" in table and "5.86" in table and "7.57" in table
+    report = collect_report(imported, ["mistral-orpo", "NeuralMarcoro14-7B"], benchmarks=["mt_bench"])
+    (section,) = report.sections
+    first = section.items[0]
+    assert first.item_id == "81" and first.turns[0].startswith("Compose an engaging travel blog post")
+    assert {m: len(v) for m, v in first.verdicts.items()} == {"mistral-orpo": 4, "NeuralMarcoro14-7B": 2}
