@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "judge": ("harness.cli.judge", "Judge stored generations with an LLM judge."),
     "score": ("harness.cli.score", "Score stored generations/annotations (no model or API calls)."),
     "run": ("harness.cli.run", "Generate, judge and score end to end (resumable)."),
-    "import": ("harness.cli.import_", "Import the official tools' files (alpaca_eval, arena-hard, FastChat, ZeroEval)."),
+    "import": ("harness.cli.import_", "Import the official tools' files (AlpacaEval, arena-hard-auto, FastChat, ZeroEval)."),
     "export": ("harness.cli.export", "Export stored generations and judgments in an official tool's layout."),
     "train": ("harness.cli.train", "Train a checkpoint with SimPO or a baseline from a recipe."),
 }
