@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("harness.cli.score", "Score stored generations/annotations (no model or API calls)."),
     "run": ("harness.cli.run", "Generate, judge and score end to end (resumable)."),
     "study": ("harness.cli.study", "Many models x benchmarks in one command, here or on a Ray cluster."),
+    "import": ("harness.cli.import_", "Import the official tools' files (AlpacaEval, arena-hard-auto, FastChat, ZeroEval)."),
+    "export": ("harness.cli.export", "Export stored generations and judgments in an official tool's layout."),
     "train": ("harness.cli.train", "Train a checkpoint with SimPO or a baseline from a recipe."),
 }
 

@@ -82,14 +82,13 @@ class AlpacaEval2(Benchmark):
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
         run_dir = Path(run_dir)
         data_dir = options.data_dir or self.data_dir
-        answers = first_answers(current_generations(run_dir))
         reference = _try_reference(data_dir)
-        current = {a.output for a in answers.values()}
-        rows = list(read_jsonl(run_dir / ANNOTATIONS))
-        if not rows and answers and reference is not None:  # not judged yet: length (and a verified LC) only
-            return self._score_outputs(run_dir, answers, reference, data_dir)
-        sel = _select(rows, current if answers else None, options, run_dir)
-        n_selected = int(read_generation_manifest(run_dir).get("n_items") or len(answers) or len(sel.judgments))
+        answers, sel = self.judgments(run_dir, options)
+        judged = next(iter(read_jsonl(run_dir / ANNOTATIONS)), None) is not None
+        if not judged and answers and reference is not None:
+            return self._score_outputs(run_dir, answers, reference, data_dir)  # not judged yet: length (and LC)
+        manifest = read_generation_manifest(run_dir)
+        n_selected = int(manifest.get("n_items") or len(answers) or len(sel.judgments))
         if not sel.judgments:
             if sel.n_failed:
                 raise failed_calls_error(sel.n_failed, sel.errors, str(run_dir / ANNOTATIONS))
@@ -101,9 +100,12 @@ class AlpacaEval2(Benchmark):
                               n_ungenerated=max(n_selected - len(answers), 0) if answers else 0)
         generator = sel.judgments[0].get("generator_2") or run_dir.parent.name
         incomplete = status["incomplete"]["reason"] if status["incomplete"] else None
+        # an official file with fewer rows than instructions: LC as alpaca-eval computes it for that file
+        # (the score stays incomplete); failed or stale judgments never get an LC
+        official_file = manifest.get("imported_from") and not (sel.n_failed or sel.n_stale)
         payload = self.score_records(generator, None, _in_reference_order(sel.judgments, reference), reference,
                                      data_dir, annotations_source=str(run_dir / ANNOTATIONS),
-                                     n_instructions=n_selected, incomplete=incomplete)
+                                     n_instructions=n_selected, incomplete=None if official_file else incomplete)
         payload.update(status)
         payload["details"].update(n_stale_judgments=sel.n_stale, **judge_details(sel.judge))
         return payload

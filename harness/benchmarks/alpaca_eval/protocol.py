@@ -17,13 +17,14 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
 import random
 import re
 import warnings
 from collections import Counter
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
@@ -60,11 +61,15 @@ def _alpaca_eval():
 
 @lru_cache(maxsize=1)
 def judge_prompt_template() -> str:
-    """The judge prompt as shipped in the installed alpaca-eval wheel."""
+    """The judge prompt as shipped in the installed alpaca-eval wheel (located without importing
+    the package, whose import takes seconds)."""
     try:
-        root = resources.files("alpaca_eval") / "evaluators_configs"
+        spec = importlib.util.find_spec("alpaca_eval")
+        if spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError("alpaca_eval")
+        root = Path(next(iter(spec.submodule_search_locations))) / "evaluators_configs"
         return (root / PROMPT_RESOURCE).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError, OSError):
+    except (ModuleNotFoundError, FileNotFoundError, OSError, ValueError):
         raise HarnessError(
             f"judge prompt {PROMPT_RESOURCE} not found in the installed alpaca-eval package; "
             "install alpaca-eval==0.6.2 (pip install '.[alpaca]')"

@@ -119,14 +119,22 @@ class ArenaHard(Benchmark):
     # ----------------------------------------------------------------- score
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
         """v0.1 score from the files of ``run_dir``; battle rows are in benchmark question order,
-        game 0 then game 1 (the bootstrap resamples rows, so their order fixes the CI).
+        game 0 then game 1 (the bootstrap resamples rows, so their order fixes the CI); imported
+        games keep their official file's order, as show_result.py reads it (:func:`battle_order`).
 
         With ``style_control`` (constructor) a length/markdown controlled score is added in
         ``details["style_control"]``; it needs the baseline answers (``data_dir``).
         """
         run_dir = Path(run_dir)
+        gens, sel, games = self.scored_games(run_dir, options)
+        model, baseline = one_model(games, run_dir)
+        payload = score_games(games, model, baseline, num_rounds=self.num_rounds, seed=self.seed)
+        return self.complete_payload(payload, run_dir, gens, sel, games, baseline, options)
+
+    def scored_games(self, run_dir: Path, options: ScoreOptions
+                     ) -> tuple[list[GenerationRecord], JudgmentSelection, list[dict[str, Any]]]:
+        """The current generations, the judgment selection and its games in battle order."""
         gens, sel = self.judgments(run_dir, options)
-        answers = {g.item_id: answer_sha(g.output) for g in gens}
         games = sel.judgments
         if not games:
             if sel.n_failed:
@@ -134,14 +142,15 @@ class ArenaHard(Benchmark):
             stale = f" ({sel.n_stale} judged games of answers no longer generated)" if sel.n_stale else ""
             raise HarnessError(f"no Arena-Hard judgments of the current generations in {run_dir}{stale}; "
                                "run 'simpo-harness judge' first")
-        order = {g.item_id: i for i, g in enumerate(gens)}
-        games.sort(key=lambda r: (order.get(str(r["item_id"]), len(order)), str(r["item_id"]), int(r["game"])))
-        models = sorted({g["model"] for g in games})
-        baselines = sorted({g.get("baseline_model", protocol.BASELINE_MODEL) for g in games})
-        if len(models) != 1 or len(baselines) != 1:
-            raise HarnessError(f"{run_dir}: judgments mix models {models} / baselines {baselines}")
-        payload = score_games(games, models[0], baselines[0], num_rounds=self.num_rounds, seed=self.seed)
-        counts = self._add_lengths(payload, gens)
+        games.sort(key=battle_order({g.item_id: i for i, g in enumerate(gens)}))
+        return gens, sel, games
+
+    def complete_payload(self, payload: dict[str, Any], run_dir: Path, gens: list[GenerationRecord],
+                         sel: JudgmentSelection, games: list[dict[str, Any]], baseline: str,
+                         options: ScoreOptions) -> dict[str, Any]:
+        """Lengths, completeness, judge, style control and manifest of a scored run."""
+        answers = {g.item_id: answer_sha(g.output) for g in gens}
+        counts = _add_lengths(payload, gens)
         n_selected = int(read_generation_manifest(run_dir).get("n_items") or len(gens))
         payload.update(completeness(n_expected=2 * n_selected, n_scored=len(games), what="games",
                                     n_failed=sel.n_failed, n_stale=sel.n_stale,
@@ -150,10 +159,22 @@ class ArenaHard(Benchmark):
                                   n_unjudged_answers=len(set(answers) - {str(g["item_id"]) for g in games}),
                                   **judge_details(sel.judge))
         if self.style_control:
-            payload["details"]["style_control"] = self._style_control(gens, counts, games, baselines[0],
+            payload["details"]["style_control"] = self._style_control(gens, counts, games, baseline,
                                                                       options.data_dir or self.data_dir)
-        payload["manifest"] = self._manifest(games, baselines[0])
+        payload["manifest"] = self._manifest(games, baseline)
         return payload
+
+    def joint_runs(self, results_dir: Path) -> list[Path]:
+        """The run directories ``score --joint`` scores together (those with judgments)."""
+        from harness.benchmarks.arena_hard.joint import joint_runs
+
+        return joint_runs(results_dir)
+
+    def score_joint(self, run_dirs: list[Path], options: ScoreOptions) -> dict[Path, dict[str, Any]]:
+        """Every run bootstrapped together, as show_result.py v0.1 (see :mod:`.joint`)."""
+        from harness.benchmarks.arena_hard.joint import score_joint
+
+        return score_joint(self, run_dirs, options)
 
     def judgments(self, run_dir: Path, options: ScoreOptions) -> tuple[list[GenerationRecord], JudgmentSelection]:
         """The current generations and the judgments a score of them uses (one judge, current answers)."""
@@ -172,17 +193,6 @@ class ArenaHard(Benchmark):
         from harness.benchmarks.arena_hard.paired import run_paired_values
 
         return run_paired_values(self, Path(run_dir), options)
-
-    def _add_lengths(self, payload: dict[str, Any], gens: list[GenerationRecord]) -> list[int]:
-        """Mean answer length in cl100k tokens, as show_result.py (fallback: the generator's counts)."""
-        counts, how = count_tokens([g.output for g in gens])
-        if counts is None:
-            counts = [int(g.num_output_tokens or 0) for g in gens]
-            how = f"FALLBACK: generator token counts (model tokenizer), not cl100k ({how})"
-        mean_tokens = sum(counts) / len(counts) if counts else float("nan")
-        payload["metrics"]["ah_length"] = mean_tokens
-        payload["details"].update(avg_tokens_official=int(mean_tokens) if counts else None, token_count_source=how)
-        return counts
 
     def _style_control(self, gens: list[GenerationRecord], counts: list[int], games: list[dict[str, Any]],
                        baseline: str, data_dir: Path | None) -> dict[str, Any]:
@@ -203,6 +213,37 @@ class ArenaHard(Benchmark):
             prompt_template_sha256=sha256_text(protocol.PROMPT_TEMPLATE), regex=protocol.REGEX_PATTERN,
             strong_weight=protocol.STRONG_WEIGHT, bootstrap_rounds=self.num_rounds, bootstrap_seed=self.seed,
         )
+
+
+def _add_lengths(payload: dict[str, Any], gens: list[GenerationRecord]) -> list[int]:
+    """Mean answer length in cl100k tokens, as show_result.py (fallback: the generator's counts)."""
+    counts, how = count_tokens([g.output for g in gens])
+    if counts is None:
+        counts = [int(g.num_output_tokens or 0) for g in gens]
+        how = f"FALLBACK: generator token counts (model tokenizer), not cl100k ({how})"
+    mean_tokens = sum(counts) / len(counts) if counts else float("nan")
+    payload["metrics"]["ah_length"] = mean_tokens
+    payload["details"].update(avg_tokens_official=int(mean_tokens) if counts else None, token_count_source=how)
+    return counts
+
+
+def battle_order(item_order: dict[str, int]) -> Any:
+    """Sort key of judged games: imported games in their official file's order (``source_file``,
+    ``source_index``: show_result.py turns a judgment file into battles record by record), then
+    the others in benchmark question order, game 0 before game 1."""
+    def key(r: dict[str, Any]) -> tuple:
+        src = (0, str(r.get("source_file")), int(r["source_index"])) if r.get("source_index") is not None else (1, "", 0)
+        return (*src, item_order.get(str(r["item_id"]), len(item_order)), str(r["item_id"]), int(r["game"]))
+    return key
+
+
+def one_model(games: list[dict[str, Any]], run_dir: Path) -> tuple[str, str]:
+    """The one model and baseline of a run's games."""
+    models = sorted({g["model"] for g in games})
+    baselines = sorted({g.get("baseline_model", protocol.BASELINE_MODEL) for g in games})
+    if len(models) != 1 or len(baselines) != 1:
+        raise HarnessError(f"{run_dir}: judgments mix models {models} / baselines {baselines}")
+    return models[0], baselines[0]
 
 
 def _unit_key(r: dict[str, Any]) -> tuple:
@@ -248,18 +289,31 @@ def _judge_games(client: JudgeClient, units: list[tuple[dict[str, Any], list[dic
     return rows
 
 
+PER_MODEL_CI = ("2.5/97.5 percentiles of bootstrap Elo as win rate vs the baseline (show_result.py v0.1); rounds "
+                "resample this model's battles only, the official leaderboard resampled all models' battles jointly "
+                "(`score --joint` does that for every model of a results directory; the point score does not depend "
+                "on other models)")
+
+
+def battles_of(rows: list[dict[str, Any]]) -> Battles:
+    y = [{"model_a": 1.0, "model_b": 0.0, "tie": 0.5}[r["winner"]] for r in rows]
+    return Battles.from_rows([r["model_a"] for r in rows], [r["model_b"] for r in rows], y)
+
+
 def score_games(games: list[dict[str, Any]], model: str, baseline: str = protocol.BASELINE_MODEL,
-                num_rounds: int = NUM_ROUNDS, seed: int = SEED) -> dict[str, Any]:
-    """scores.json payload (without lengths) from judged games (item_id, game, score, model)."""
+                num_rounds: int = NUM_ROUNDS, seed: int = SEED, joint: tuple[Any, str] | None = None) -> dict[str, Any]:
+    """scores.json payload (without lengths) from judged games (item_id, game, score, model).
+
+    ``joint``: (this model's :class:`~harness.stats.bradley_terry.ModelScore` from a bootstrap of
+    several models together, its CI note) instead of this model's own bootstrap."""
     rows = protocol.battles_from_games(games, baseline)
     labels = Counter(str(g.get("score")) for g in games)
     if not rows:
         raise HarnessError("no judged game has a valid verdict; nothing to score")
-    y = [{"model_a": 1.0, "model_b": 0.0, "tie": 0.5}[r["winner"]] for r in rows]
-    battles = Battles.from_rows([r["model_a"] for r in rows], [r["model_b"] for r in rows], y)
+    battles = battles_of(rows)
     if model not in battles.models:
         raise HarnessError(f"model {model!r} is in no battle")
-    s = arena_scores(battles, baseline, num_rounds=num_rounds, seed=seed)[model]
+    s = joint[0] if joint else arena_scores(battles, baseline, num_rounds=num_rounds, seed=seed)[model]
     off = s.official()
     return {
         "benchmark": "arena_hard", "model": model,
@@ -270,9 +324,7 @@ def score_games(games: list[dict[str, Any]], model: str, baseline: str = protoco
             "baseline": baseline, "n_battles": len(rows), "n_games": len(games),
             "n_games_without_verdict": sum(1 for g in games if protocol.game_battles(g.get("score"), 0) is None),
             "verdicts": dict(sorted(labels.items())), "bootstrap_rounds": num_rounds, "bootstrap_seed": seed,
-            "ci_note": "2.5/97.5 percentiles of bootstrap Elo as win rate vs the baseline (show_result.py v0.1); "
-                       "rounds resample this model's battles only, the official leaderboard resampled all "
-                       "models' battles jointly (the point score does not depend on other models)",
+            "ci_note": joint[1] if joint else PER_MODEL_CI,
         },
         "n": len({g["item_id"] for g in games}),
     }

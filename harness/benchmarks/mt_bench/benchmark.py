@@ -150,6 +150,13 @@ class MTBench(Benchmark):
                                     n_failed=sel.n_failed, n_stale=sel.n_stale,
                                     n_ungenerated=2 * max(n_selected - generated, 0)))
         payload["details"].update(n_stale_judgments=sel.n_stale, **judge_details(sel.judge))
+        graded = {(str(j["item_id"]), int(j["turn"])) for j in judgments}
+        if len(graded) < len(judgments):
+            payload["details"]["repeated_judgments"] = {
+                "n_judgments": len(judgments), "n_turns_graded": len(graded),
+                "combined": "every judgment counts once in the means: a (question, turn) graded several times "
+                            "(FastChat appends repeated runs to its judgment file) is averaged in, as FastChat's "
+                            "show_result averages every row of the file"}
         payload["manifest"] = base_manifest(
             benchmark=self.name, judges=sorted({JudgeId.of(j).label() for j in judgments}),
             judge_prompts={p.name: sha256_text(p.system_prompt + "\x1f" + p.prompt_template)
@@ -161,12 +168,19 @@ class MTBench(Benchmark):
 
 
     def judgments(self, run_dir: Path, options: ScoreOptions) -> tuple[dict[tuple[str, int], str], JudgmentSelection]:
-        """The current answers and the judgments a score of them uses (one judge, current answers)."""
-        outputs, _ = read_turn_outputs(Path(run_dir))
+        """The current answers (sample 0) and the judgments a score uses (one judge, current answers).
+
+        A judgment unit is (question, turn, sample, repeat): rows this harness writes grade sample 0
+        once (the latest row wins); an imported FastChat file may grade other samples, or one
+        turn several times (``repeat``), and every such row counts, as in FastChat's show_result."""
+        records = current_generations(Path(run_dir))
+        outputs = turn_answers(records)
+        by_sample = {(r.item_id, r.turn, r.sample_index): r.output for r in records}
         sel = select_judgments(read_jsonl(Path(run_dir) / ANNOTATIONS),
-                               unit=lambda r: (str(r["item_id"]), int(r["turn"])),
+                               unit=lambda r: (str(r["item_id"]), int(r["turn"]), int(r.get("sample_index") or 0),
+                                               int(r.get("repeat") or 0)),
                                failed=lambda r: r.get("error") is not None,
-                               current=lambda r: _graded_current_answers(r, outputs),
+                               current=lambda r: _graded_current_answers(r, by_sample),
                                judge_model=options.judge_model, judge_endpoint=options.judge_endpoint,
                                source=str(Path(run_dir) / ANNOTATIONS))
         return outputs, sel
@@ -183,9 +197,10 @@ def _unit_key(r: dict[str, Any]) -> tuple:
             r.get("answers_sha256"), r.get("reference_sha256"))
 
 
-def _graded_current_answers(r: dict[str, Any], outputs: dict[tuple[str, int], str]) -> bool:
-    """A judgment of turn t counts only if it graded the current answers of turns 1..t."""
-    answers = [outputs.get((str(r["item_id"]), t)) for t in range(int(r["turn"]))]
+def _graded_current_answers(r: dict[str, Any], outputs: dict[tuple[str, int, int], str]) -> bool:
+    """A judgment of turn t counts only if it graded the current answers of turns 1..t (of its sample)."""
+    sample = int(r.get("sample_index") or 0)
+    answers = [outputs.get((str(r["item_id"]), t, sample)) for t in range(int(r["turn"]))]
     if any(a is None for a in answers):
         return False
     return r.get("answers_sha256") in (None, _sha(answers))  # type: ignore[arg-type]

@@ -107,7 +107,9 @@ class _ZeroEvalBenchmark(Benchmark):
                          "reasoning_length": p.reasoning_length if p.parsed else None, "gold": g["gold"],
                          "matched": ok})
         write_jsonl_atomic(run.path / PARSED_FILE, rows)
-        agg = scoring.aggregate(parsed, correct)
+        # items of the run's set that the gold snapshot does not list (an imported partial file)
+        # have no output: missing, as items never generated
+        agg = scoring.aggregate(parsed + [None] * run.n_unlisted, correct + [False] * run.n_unlisted)
         details = {**agg, "limit": run.limit, "protocol": "zeroeval", "zeroeval_ref": ZEROEVAL_REF,
                    "gold_source": run.gold_source, "n_outside_items": run.n_outside,
                    "no_answer_rate": 100.0 * agg["n_parse_failures"] / max(agg["n_present"], 1),
@@ -139,6 +141,7 @@ class RunInputs:
     model_id: str
     run_config: str | None
     n_outside: int  # generations whose item is not in the (limited) item set
+    n_unlisted: int = 0  # items of the run's set (manifest n_items) the gold rows do not list
 
 
 def load_run(bench: Any, run_dir: Path, data_dir: Path | None) -> RunInputs:
@@ -170,9 +173,12 @@ def load_run(bench: Any, run_dir: Path, data_dir: Path | None) -> RunInputs:
         raise HarnessError(f"the generations in {run_dir} match none of the {len(gold)} {bench.name} items "
                            "(a different data set?)")
     first = next(iter(outputs.values()))
+    n_items = gen_manifest.get("n_items")
+    n_unlisted = max(int(n_items) - len(gold), 0) if isinstance(n_items, int) and limit is None else 0
     return RunInputs(path=run_dir, outputs=outputs, gold=gold, gold_source=gold_source, limit=limit,
                      model=first.model or run_dir.parent.name, model_id=first.model_id,
-                     run_config=gen_manifest.get("run_config"), n_outside=len(set(outputs) - ids))
+                     run_config=gen_manifest.get("run_config"), n_outside=len(set(outputs) - ids),
+                     n_unlisted=n_unlisted)
 
 
 class GSM8KZeroEval(_ZeroEvalBenchmark):
