@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "judge": ("harness.cli.judge", "Judge stored generations with an LLM judge."),
     "score": ("harness.cli.score", "Score stored generations/annotations (no model or API calls)."),
     "run": ("harness.cli.run", "Generate, judge and score end to end (resumable)."),
+    "judge-agreement": ("harness.cli.judge_agreement", "Agreement of a judge with the published judgments."),
     "train": ("harness.cli.train", "Train a checkpoint with SimPO or a baseline from a recipe."),
 }
 
