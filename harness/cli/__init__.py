@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "study": ("harness.cli.study", "Many models x benchmarks in one command, here or on a Ray cluster."),
     "import": ("harness.cli.import_", "Import the official tools' files (AlpacaEval, arena-hard-auto, FastChat, ZeroEval)."),
     "export": ("harness.cli.export", "Export stored generations and judgments in an official tool's layout."),
+    "judge-agreement": ("harness.cli.judge_agreement", "Agreement of a judge with the published judgments."),
     "train": ("harness.cli.train", "Train a checkpoint with SimPO or a baseline from a recipe."),
 }
 

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.benchmarks import get_benchmark
     from harness.cli.checks import require_positive
     from harness.pipeline.jobs import locate_run_dir
-    from harness.pipeline.judge_stage import JudgeSession, judge_run_dir
+    from harness.pipeline.judge_stage import JudgeSession, check_judge_covers, format_usage, judge_run_dir
     from harness.pipeline.settings import EMBEDDED_JUDGE_NOTE
     from harness.store import run_lock
 
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     bench = get_benchmark(args.benchmark)
     if not bench.needs_judge:
         raise HarnessError(f"benchmark {args.benchmark!r} is scored without a judge; run 'simpo-harness score'")
+    check_judge_covers(judge, [bench.name])
     run_dir = locate_run_dir(store, args.model, args.benchmark)
     items = bench.load_items(store.data_dir, args.limit)
     if judge.embedded:
@@ -49,10 +50,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         session.close()
     usage = info["usage"]
-    cost = "unknown" if usage.get("cost_usd") is None else f"${usage['cost_usd']:.4f}"
     print(f"judged {args.model} on {args.benchmark} with {info['judge_model']} @ {info['judge_endpoint']}: "
-          f"{usage.get('calls', 0)} calls, {usage.get('cache_hits', 0)} cached, {usage.get('failures', 0)} failed, "
-          f"{usage.get('prompt_tokens', 0)}+{usage.get('completion_tokens', 0)} tokens, cost {cost}")
+          f"{format_usage(usage, judge)}")
     print(f"annotations: {run_dir.annotations}")
     if usage.get("failures"):
         print(f"simpo-harness judge: incomplete: {usage['failures']} judge calls failed; "

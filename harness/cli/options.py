@@ -2,13 +2,15 @@
 
 ``generate``, ``run`` and ``study`` take the model/generation group and every backend's options
 (derived from each backend's ``Options`` model); ``judge``, ``run``, ``study`` and
-``judge-agreement`` take the judge group (all ``--judge-*``, plus ``--local-judge`` and
-``--reference-model``); every command that touches results takes the store group.
+``judge-agreement`` take the judge group (``--judge PRESET``, ``--serve-judge``, ``--judge-batch``,
+all ``--judge-*``, plus ``--local-judge`` and ``--reference-model``), checked for contradictions by
+:func:`check_judge_settings`; every command that touches results takes the store group.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import typing
 from pathlib import Path
 from typing import Any
@@ -103,9 +105,27 @@ def generation_settings(args: argparse.Namespace) -> GenerationSettings:
     return settings
 
 
+def _preset_names() -> str:
+    from harness.judges.presets import PRESETS_DIR
+
+    return ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.yaml")))  # names only: nothing parsed for --help
+
+
 def add_judge_flags(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("judge")
-    g.add_argument("--judge-model", help="judge model id (default: each benchmark's official judge)")
+    g.add_argument("--judge", dest="judge_preset", metavar="PRESET",
+                   help="judge preset: a name, NAME@VERSION or a preset .yaml; fixes the judge model, decoding and "
+                   f"pinned prompts, recorded with its hash in every manifest (shipped: {_preset_names()})")
+    g.add_argument("--serve-judge", action="store_true",
+                   help="start vLLM's OpenAI-compatible server on 127.0.0.1 for the open --judge preset for this "
+                   "command (stopped at the end); needs vLLM installed")
+    g.add_argument("--judge-batch", action="store_true",
+                   help="send the uncached judge requests of each job through OpenAI's Batch API as one batch (about "
+                   "half the price, results within 24 h); the batch id is stored in the results directory first, "
+                   "so a killed command run again resumes waiting instead of paying again")
+    g.add_argument("--judge-batch-poll", type=float, default=30.0,
+                   help="seconds between polls of a submitted judge batch (default 30)")
+    g.add_argument("--judge-model", help="judge model id (default: the preset's, else each benchmark's official judge)")
     g.add_argument("--judge-base-url", help="OpenAI-compatible judge endpoint, e.g. http://127.0.0.1:8000/v1 "
                    "(default: api.openai.com when the API key is set, else the embedded local judge)")
     g.add_argument("--judge-api-key-env", default="OPENAI_API_KEY",
@@ -113,7 +133,7 @@ def add_judge_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--local-judge", default=DEFAULT_MODEL,
                    help=f"registry model served as the embedded local judge (default: {DEFAULT_MODEL})")
     g.add_argument("--reference-model", help="MT-Bench reference answers to grade against, by model name "
-                   "(default: the judge's, as FastChat; gpt-4 for the embedded local judge)")
+                   "(default: the preset's, else the judge's, as FastChat; gpt-4 for the embedded local judge)")
     g.add_argument("--judge-concurrency", type=int, default=16, help="parallel judge requests (default 16)")
     g.add_argument("--judge-max-retries", type=int, default=8,
                    help="retries per judge request on 429/5xx/timeouts/malformed answers (default 8)")
@@ -128,10 +148,48 @@ def judge_settings(args: argparse.Namespace) -> JudgeSettings:
         raise HarnessError("--judge-max-retries must be >= 0")
     if args.judge_timeout <= 0 or args.judge_backoff < 0:
         raise HarnessError("--judge-timeout must be > 0 and --judge-backoff >= 0")
-    return JudgeSettings(
+    if getattr(args, "judge_batch_poll", 30.0) <= 0:
+        raise HarnessError("--judge-batch-poll must be > 0")
+    settings = JudgeSettings(
         judge_model=args.judge_model, judge_base_url=args.judge_base_url, judge_api_key_env=args.judge_api_key_env,
         local_judge=args.local_judge, reference_model=args.reference_model, concurrency=args.judge_concurrency,
-        max_retries=args.judge_max_retries, timeout=args.judge_timeout, backoff=args.judge_backoff)
+        max_retries=args.judge_max_retries, timeout=args.judge_timeout, backoff=args.judge_backoff,
+        judge_preset=getattr(args, "judge_preset", None), serve_judge=getattr(args, "serve_judge", False),
+        batch=getattr(args, "judge_batch", False), batch_poll_s=getattr(args, "judge_batch_poll", 30.0))
+    check_judge_settings(settings, live=not getattr(args, "dry_run", False))
+    return settings
+
+
+def check_judge_settings(s: JudgeSettings, *, live: bool = True) -> None:
+    """Contradictory judge flags fail now, as one line, before any generation or judging (``live``
+    False, a dry run: what only judging itself needs, vLLM or an API key, is not required)."""
+    preset = s.preset  # an unknown preset name is a did-you-mean error here
+    if s.serve_judge:
+        if preset is None:
+            raise HarnessError("--serve-judge needs --judge PRESET (an open-model preset, e.g. llama-3.1-70b-instruct)")
+        if s.judge_base_url:
+            raise HarnessError("give --serve-judge or --judge-base-url, not both (--serve-judge starts its own server)")
+        from harness.judges.serve import require_vllm, server_command
+
+        server_command(preset, 0)  # an OpenAI preset cannot be served: says so
+        if live:  # a dry run plans a GPU job from anywhere
+            require_vllm(preset)
+    if preset is not None:
+        if s.judge_model and s.judge_model != preset.model:
+            raise HarnessError(f"--judge {preset.name} sends the model id {preset.model!r}; --judge-model "
+                               f"{s.judge_model!r} contradicts it (drop one of the two)")
+        if preset.serving.kind == "vllm" and not s.serve_judge and not s.judge_base_url:
+            raise HarnessError(f"judge preset {preset.name!r} is an open model served by vLLM: pass --serve-judge "
+                               "to start it here, or --judge-base-url URL of the server that serves it")
+        if live and preset.serving.kind == "openai" and not s.judge_base_url and not os.environ.get(s.judge_api_key_env):
+            raise HarnessError(f"judge preset {preset.name!r} is served by OpenAI: set ${s.judge_api_key_env} (keys "
+                               "are read from the environment only) or pass --judge-base-url")
+    if s.batch:
+        if s.serve_judge or (preset is not None and preset.serving.kind != "openai"):
+            raise HarnessError("--judge-batch is OpenAI's Batch API; a self-hosted (vLLM) judge has no batch endpoint")
+        if s.embedded:
+            raise HarnessError(f"--judge-batch needs OpenAI's Batch API: set ${s.judge_api_key_env} (or pass "
+                               "--judge-base-url of a server with the files and batches endpoints)")
 
 
 def add_store_flags(parser: argparse.ArgumentParser, *, incomplete: bool = False, dry_run: bool = False) -> None:

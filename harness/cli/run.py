@@ -47,7 +47,7 @@ def format_plan(plans: Sequence, judge_label: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from harness.pipeline.jobs import ModelSession
-    from harness.pipeline.judge_stage import JudgeSession
+    from harness.pipeline.judge_stage import JudgeSession, format_usage
     from harness.pipeline.runner import plan_job, run_job
     from harness.pipeline.score_stage import incomplete_error
     from harness.pipeline.settings import EMBEDDED_JUDGE_NOTE
@@ -63,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
     if judge.embedded and any(p.needs_judge for p in plans):
         print("note: " + EMBEDDED_JUDGE_NOTE.format(judge=judge.local_judge, key_env=judge.judge_api_key_env))
     if store.dry_run:
+        from harness.pipeline.judge_cost import dry_run_costs
+
+        costs = dry_run_costs(jobs, judge)
+        if costs:
+            print(costs)
         return 0
     judge_session = JudgeSession(judge, progress=store.progress)
     payloads = []
@@ -72,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
             assert result.payload is not None
             payloads.append(result.payload)
             print(f"{job.name}: {json.dumps(_printable(result.payload))}")
+            if result.judge is not None:
+                print(f"{job.name} judge ({result.judge['judge_model']} @ {result.judge['judge_endpoint']}): "
+                      f"{format_usage(result.judge['usage'], judge)}")
     finally:
         judge_session.close()
     _write_run_manifest(store, session, names, payloads)
@@ -85,11 +93,12 @@ def run(args: argparse.Namespace) -> int:
 def check_judge_inputs(names: Sequence[str], judge, store) -> None:
     """A wrong --reference-model or --local-judge fails now, not after generation."""
     from harness.benchmarks import get_benchmark
-    from harness.benchmarks.base import JudgeOptions
+    from harness.pipeline.judge_stage import check_judge_covers, judge_options_for
 
     judged = [b for b in (get_benchmark(n) for n in names) if b.needs_judge]
+    check_judge_covers(judge, [b.name for b in judged])
     for bench in judged:
-        bench.check_judge_options(JudgeOptions(reference_model=judge.reference_model, data_dir=store.data_dir))
+        bench.check_judge_options(judge_options_for(judge, bench.spec, store.data_dir))
     if judge.embedded and judged:
         from harness.model_loading import resolve_model
 

@@ -58,7 +58,21 @@ class JudgeClient(ABC):
     and the judge of a score is its model *and* its endpoint."""
 
     endpoint: str = "unknown"
+    # How many requests a benchmark's ``judge`` hands to one ``complete_many`` call (it appends the
+    # judgments of each call to its annotations file). None: the benchmark's own chunk (AlpacaEval
+    # 256, Arena-Hard / MT-Bench 64). A Batch API client answers each call with one batch job that
+    # may take hours, so it asks for every pending request of a job at once (:data:`ALL_AT_ONCE`).
+    chunk_size: int | None = None
 
     @abstractmethod
     def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
         """Answer every request (cache first, then the endpoint), in request order."""
+
+
+ALL_AT_ONCE = 2**31 - 1  # a chunk size meaning "every pending request in one call"
+
+
+def judge_chunk(client: JudgeClient, default: int) -> int:
+    """The number of requests ``client`` takes per ``complete_many`` call (``default``: the benchmark's)."""
+    size = getattr(client, "chunk_size", None)
+    return int(size) if isinstance(size, int) and size > 0 else default

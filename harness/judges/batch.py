@@ -17,6 +17,9 @@ so benchmarks' parsers see exactly what the normal client gives them.
   batch's unfinished requests) are resubmitted in a new batch, up to ``max_rounds`` submissions per
   call; 4xx error lines fail at once, as in the normal client. What cannot be done comes back as
   failed responses (``content=None``, ``error`` set), never cached.
+- One batch per job: ``chunk_size`` asks benchmarks for all their pending requests in one
+  ``complete_many`` call (:func:`harness.judges.base.judge_chunk`); only Arena-Hard's second
+  attempts (games with no verdict label) necessarily go out as a second batch.
 - Cost: tokens are priced at the Batch API price (half the list price, ``batch_price_for``);
   ``usage`` (:class:`BatchRunUsage`) records what was spent and the batch ids.
 """
@@ -33,7 +36,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
-from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
+from harness.judges.base import ALL_AT_ONCE, JudgeClient, JudgeRequest, JudgeResponse
 from harness.judges.batch_api import BatchTransport
 from harness.judges.batch_state import STATE_FILE, BatchJob, BatchState
 from harness.judges.client import (
@@ -91,6 +94,8 @@ class _CallState:
 
 
 class BatchJudgeClient(JudgeClient):
+    chunk_size = ALL_AT_ONCE  # benchmarks hand over every pending request of a job: one batch, not one per chunk
+
     def __init__(self, config: BatchJudgeConfig | None = None, *, log: Callable[[str], None] | None = None,
                  **overrides: Any) -> None:
         self.config = c = config or BatchJudgeConfig(**overrides)

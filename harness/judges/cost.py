@@ -97,14 +97,20 @@ def estimate_requests(requests: Sequence[JudgeRequest], *, judge: str, price: tu
 
 def estimate_items(benchmark: str, n_items: int, *, judge: str, price: tuple[float, float] | None,
                    batch_price: tuple[float, float] | None = None, official: bool | None = None,
-                   n_cached_items: int = 0) -> CostEstimate:
-    """Cost of judging ``n_items`` items before their answers exist, from the typical token counts."""
-    per_in, per_out = TYPICAL_TOKENS_PER_CALL[benchmark]
-    calls = CALLS_PER_ITEM[benchmark]
+                   n_cached_items: int = 0, typical: tuple[int, int] | None = None,
+                   calls_per_item: int | None = None) -> CostEstimate:
+    """Cost of judging ``n_items`` items before their answers exist, from the typical token counts.
+
+    ``typical`` (prompt, completion) tokens per call and ``calls_per_item`` default to the measured
+    ones of the three judged benchmarks; another benchmark passes its spec's rough numbers."""
+    measured = typical is None and benchmark in TYPICAL_TOKENS_PER_CALL
+    per_in, per_out = TYPICAL_TOKENS_PER_CALL[benchmark] if typical is None else typical
+    calls = calls_per_item if calls_per_item is not None else CALLS_PER_ITEM[benchmark]
     todo = max(n_items - n_cached_items, 0) * calls
+    source = "typical tokens per call of the published official judgments" if measured else \
+        "the benchmark spec's rough tokens per call"
     return CostEstimate(judge, benchmark, official, n_items * calls, n_items * calls - todo, todo * per_in,
-                        todo * per_out, None, price, batch_price,
-                        "typical tokens per call of the published official judgments")
+                        todo * per_out, None, price, batch_price, source)
 
 
 def estimate_for_preset(preset: JudgePreset, benchmark: str, *, requests: Sequence[JudgeRequest] | None = None,

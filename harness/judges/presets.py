@@ -257,6 +257,14 @@ class PresetJudgeClient(JudgeClient):
         preset.judging(benchmark)
         self.inner, self.preset, self.benchmark = inner, preset, benchmark
 
+    @property
+    def chunk_size(self) -> int | None:  # type: ignore[override]
+        return getattr(self.inner, "chunk_size", None)
+
+    @property
+    def endpoint(self) -> str:  # type: ignore[override]
+        return self.inner.endpoint
+
     def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
         return self.inner.complete_many([self.preset.apply(self.benchmark, r) for r in requests])
 

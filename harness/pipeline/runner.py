@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from harness.benchmarks.base import ScoreOptions
 from harness.pipeline.generate_stage import GenerationOutcome, run_generation
@@ -18,6 +18,9 @@ from harness.pipeline.jobs import Job, ModelSession
 from harness.pipeline.judge_stage import JudgeSession, judge_run_dir
 from harness.pipeline.score_stage import score_run_dir
 from harness.pipeline.settings import GenerationSettings, JudgeSettings, StoreSettings
+
+if TYPE_CHECKING:
+    from harness.store import JudgeId
 
 Stage = Literal["generate", "judge", "score"]
 ALL_STAGES: tuple[Stage, ...] = ("generate", "judge", "score")
@@ -64,35 +67,30 @@ def _cached_units(job: Job, num_samples: int) -> tuple[int, int]:
     return units, cached
 
 
-def _judged_items(job: Job, judge: JudgeSettings) -> int:
-    """Items of the job's selection with a successful judgment by this judge (model and endpoint)."""
+def judged_items(job: Job, judge: JudgeId) -> int:
+    """Items of the job's selection with a successful judgment by ``judge`` (model and endpoint)."""
     from harness.store import JudgeId
     from harness.store.jsonl import read_jsonl
 
-    me = judge.judge_id(job.spec.judge.default_model)
     wanted = {it.item_id for it in job.items}
     done = {str(r.get("item_id")) for r in read_jsonl(job.run_dir.annotations)
-            if r.get("error") is None and JudgeId.of(r) == me}
+            if r.get("error") is None and JudgeId.of(r) == judge}
     return len(done & wanted)
 
 
 def plan_job(job: Job, gen: GenerationSettings, judge: JudgeSettings) -> JobPlan:
-    from harness.judges.client import price_for
+    from harness.pipeline.judge_cost import judge_estimate
 
     units, cached = _cached_units(job, gen.num_samples)
     plan = JobPlan(model=job.model.name, benchmark=job.name, n_items=len(job.items), generation_units=units,
                    generations_cached=cached, needs_judge=job.spec.needs_judge, notes=list(job.notes))
     if plan.needs_judge:
         spec = job.spec.judge
-        plan.judged_items = _judged_items(job, judge)
-        plan.judge_calls_todo = (plan.n_items - plan.judged_items) * spec.units_per_item
-        plan.judge_tokens = (plan.judge_calls_todo * spec.tokens_per_unit[0], plan.judge_calls_todo * spec.tokens_per_unit[1])
-        price = None if judge.embedded or judge.judge_base_url else price_for(judge.model_for(spec.default_model))
-        if judge.embedded:
-            plan.judge_cost_usd = 0.0
-        else:
-            plan.judge_cost_usd = None if price is None else \
-                (plan.judge_tokens[0] * price[0] + plan.judge_tokens[1] * price[1]) / 1e6
+        plan.judged_items = judged_items(job, judge.judge_id(spec.default_model))
+        est = judge_estimate(job.spec, plan.n_items, plan.judged_items, judge)
+        plan.judge_calls_todo = est.n_calls - est.n_cached
+        plan.judge_tokens = (est.prompt_tokens, est.completion_tokens_expected)
+        plan.judge_cost_usd = 0.0 if judge.embedded else est.cost_usd(batch=judge.batch)
     return plan
 
 

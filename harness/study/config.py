@@ -103,6 +103,10 @@ class JudgeConfig(_Strict):
     max_retries: int = Field(8, ge=0)
     timeout: float = Field(120.0, gt=0)
     backoff: float = Field(1.0, ge=0)
+    preset: str | None = None  # --judge PRESET: a name, NAME@VERSION or a preset .yaml
+    serve_judge: bool = False  # --serve-judge: vLLM's server for the open preset, for the whole study
+    batch: bool = False  # --judge-batch: OpenAI's Batch API (one batch per job)
+    batch_poll_s: float = Field(30.0, gt=0)
 
 
 class RayConfig(_Strict):

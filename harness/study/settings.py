@@ -23,7 +23,9 @@ GENERATION_FLAGS = ("backend", "template", "authors_exact", "limit", "num_sample
 JUDGE_FLAGS = {"judge_model": "judge_model", "judge_base_url": "judge_base_url",
                "judge_api_key_env": "judge_api_key_env", "local_judge": "local_judge",
                "reference_model": "reference_model", "concurrency": "judge_concurrency",
-               "max_retries": "judge_max_retries", "timeout": "judge_timeout", "backoff": "judge_backoff"}
+               "max_retries": "judge_max_retries", "timeout": "judge_timeout", "backoff": "judge_backoff",
+               "preset": "judge_preset", "serve_judge": "serve_judge", "batch": "judge_batch",
+               "batch_poll_s": "judge_batch_poll"}
 STORE_FLAGS = ("results_dir", "data_dir", "wait", "no_progress", "allow_incomplete", "dry_run")
 STORE_DEFAULTS: dict[str, Any] = {"results_dir": None, "data_dir": None, "wait": False, "no_progress": False,
                                   "allow_incomplete": False, "dry_run": False}
@@ -89,6 +91,7 @@ def judge_settings(config: StudyConfig, flags: dict[str, Any]) -> JudgeSettings:
     from harness.cli import options
 
     ns = argparse.Namespace(**{dest: _pick(flags, dest, getattr(config.judge, key)) for key, dest in JUDGE_FLAGS.items()})
+    ns.dry_run = flags.get("dry_run", False)  # a dry run needs neither vLLM nor an API key for the preset
     return options.judge_settings(ns)
 
 

@@ -4,7 +4,9 @@ Published numbers come from the registry; column headers and digits from the ben
 the paper tables' layouts from ``papers.yaml``. With a results directory, every metric column
 gains "(repro)" and delta columns (and a 95% CI column where scores.json has ``ci``), read from
 ``<results>/<safe_name(model)>/<benchmark>/scores.json``. A reproduced number whose score is
-incomplete prints with a ``*`` and a footnote saying why.
+incomplete prints with a ``*`` and a footnote saying why; one whose judge is not the benchmark's
+official judge (``JudgeSpec.is_official``: the official model at OpenAI's endpoint) prints with a
+``†`` and a footnote naming the judge, since it is not comparable to the published number.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from harness.tables.render import Column
 
 LOOKUP = "_lookup"  # row key: the names under which results may be stored
 FLAG = "*"
+JUDGE_FLAG = "\u2020"  # dagger: judged by another judge than the published numbers'
 
 
 def metric_columns() -> dict[str, Column]:
@@ -117,6 +120,7 @@ class Reproduced:
     metrics: dict[str, float] = field(default_factory=dict)
     cis: dict[str, list[float]] = field(default_factory=dict)
     flags: dict[str, str] = field(default_factory=dict)  # metric key -> footnote (incomplete, ...)
+    judges: dict[str, str] = field(default_factory=dict)  # metric key -> footnote (not the official judge)
 
 
 def read_reproduced(results_dir: Path, names: Sequence[str]) -> Reproduced:
@@ -129,12 +133,34 @@ def read_reproduced(results_dir: Path, names: Sequence[str]) -> Reproduced:
         for name in names:
             path = RunDir(results_dir, name, benchmark).scores
             if path.is_file():
-                _read_one(path, keys, out)
+                _judge_note(path, benchmark, _read_one(path, keys, out), keys, out)
                 break
     return out
 
 
-def _read_one(path: Path, keys: list[str], out: Reproduced) -> None:
+def judge_note(benchmark: str, payload: dict[str, Any]) -> str | None:
+    """Why a score's judge is not the published numbers' judge, or None (official, or no judge recorded)."""
+    from harness.benchmarks import get_spec
+
+    spec = get_spec(benchmark).judge
+    details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
+    model, endpoint = details.get("judge_model"), details.get("judge_endpoint")
+    if spec is None or not model or spec.is_official(model, endpoint):
+        return None
+    where = "the embedded local judge" if str(endpoint).startswith("embedded:") else \
+        f"@ {endpoint}" if endpoint else "(endpoint not recorded)"
+    return f"judged by {model} {where}, not the official judge ({spec.default_model} at OpenAI's endpoint)"
+
+
+def _judge_note(path: Path, benchmark: str, payload: dict[str, Any], keys: list[str], out: Reproduced) -> None:
+    why = judge_note(benchmark, payload)
+    if why is not None:
+        for key in keys:
+            if key in out.metrics:
+                out.judges[key] = f"{JUDGE_FLAG} {payload.get('model', path.parent.parent.name)} {benchmark}: {why}"
+
+
+def _read_one(path: Path, keys: list[str], out: Reproduced) -> dict[str, Any]:
     payload = _load_scores(path)
     incomplete = payload.get("incomplete") if payload.get("status") == "incomplete" else None
     for key in keys:
@@ -150,6 +176,7 @@ def _read_one(path: Path, keys: list[str], out: Reproduced) -> None:
         ci = payload.get("ci", {}).get(key)
         if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_is_number(v) for v in ci):
             out.cis[key] = [float(ci[0]), float(ci[1])]
+    return payload
 
 
 def _is_number(value: Any) -> bool:
@@ -187,6 +214,9 @@ def add_reproduced(
             if key in rep.flags:
                 extra[f"{key}_repro_flag"] = FLAG
                 extra.setdefault("_footnotes", []).append(rep.flags[key])
+            if key in rep.judges:
+                extra[f"{key}_repro_judge_flag"] = JUDGE_FLAG
+                extra.setdefault("_footnotes", []).append(rep.judges[key])
         for key, ci in rep.cis.items():
             extra[f"{key}_ci"] = ci
         new_rows.append({**row, **extra})
@@ -200,7 +230,8 @@ def add_reproduced(
                                        ("delta", f"Δ {col.header}", True)):
             key = f"{col.key}_{suffix}"
             if any(r.get(key) is not None for r in new_rows):
-                new_columns.append(Column(key, header, col.digits, signed, flag_key=f"{key}_flag"))
+                new_columns.append(Column(key, header, col.digits, signed,
+                                          flag_key=(f"{key}_flag", f"{key}_judge_flag")))
     return new_rows, new_columns
 
 

@@ -20,14 +20,15 @@ class Column:
 
     ``digits`` None means text; otherwise numbers print with that many decimals
     (``signed`` adds a leading +). A two-number list or tuple prints as ``[low, high]``. A row
-    holding ``flag_key`` (e.g. ``*`` for an incomplete score) prints it after the value.
+    holding ``flag_key`` (e.g. ``*`` for an incomplete score) prints it after the value; several
+    flag keys print their flags in order (``*`` then ``†`` for a judge that is not the official one).
     """
 
     key: str
     header: str
     digits: int | None = None
     signed: bool = False
-    flag_key: str | None = None
+    flag_key: str | tuple[str, ...] | None = None
 
     @property
     def numeric(self) -> bool:
@@ -50,7 +51,8 @@ def format_cell(value: Any, column: Column) -> str | None:
 
 def _cell(row: dict[str, Any], col: Column) -> str | None:
     text = format_cell(row.get(col.key), col)
-    flag = row.get(col.flag_key) if col.flag_key else None
+    keys = (col.flag_key,) if isinstance(col.flag_key, str) else (col.flag_key or ())
+    flag = "".join(str(row[k]) for k in keys if row.get(k))
     return f"{text}{flag}" if text is not None and flag else text
 
 

@@ -19,6 +19,7 @@ from harness.benchmarks.base import (
     judge_details,
 )
 from harness.errors import HarnessError
+from harness.judges.base import judge_chunk
 from harness.manifest import base_manifest, package_versions
 from harness.store import (
     GenerationRecord,
@@ -75,8 +76,9 @@ class AlpacaEval2(Benchmark):
         done = {(r["instruction"], r["output_2"]) for r in read_jsonl(run_dir / ANNOTATIONS)
                 if JudgeId.of(r) == judge and not math.isnan(scoring._as_float(r.get("preference")))}
         pending = [by_id[i] for i in answers if (by_id[i].turns[0], answers[i].output) not in done]
-        for start in range(0, len(pending), CHUNK):
-            append_jsonl(run_dir / ANNOTATIONS, _judge_chunk(client, pending[start: start + CHUNK], answers, judge))
+        step = judge_chunk(client, CHUNK)  # a Batch API client takes them all: one batch per job
+        for start in range(0, len(pending), step):
+            append_jsonl(run_dir / ANNOTATIONS, _judge_chunk(client, pending[start: start + step], answers, judge))
 
     # ----------------------------------------------------------------- score
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:

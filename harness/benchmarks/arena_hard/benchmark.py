@@ -21,6 +21,7 @@ from harness.benchmarks.base import (
     judge_details,
 )
 from harness.errors import HarnessError
+from harness.judges.base import judge_chunk
 from harness.manifest import base_manifest, sha256_text
 from harness.stats import Battles, arena_scores
 from harness.store import (
@@ -113,8 +114,9 @@ class ArenaHard(Benchmark):
                 }
                 if _unit_key(row) not in done:
                     pending.append((row, protocol.game_messages(it.turns[0], g.output, it.reference, game)))
-        for start in range(0, len(pending), CHUNK):
-            append_jsonl(ann_path, _judge_games(client, pending[start : start + CHUNK], judge.model, max_tokens))
+        step = judge_chunk(client, CHUNK)  # a Batch API client takes them all (second attempts: a second batch)
+        for start in range(0, len(pending), step):
+            append_jsonl(ann_path, _judge_games(client, pending[start : start + step], judge.model, max_tokens))
 
     # ----------------------------------------------------------------- score
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:

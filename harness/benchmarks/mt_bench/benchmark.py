@@ -20,6 +20,7 @@ from harness.benchmarks.base import (
 from harness.benchmarks.mt_bench import data, protocol
 from harness.benchmarks.mt_bench.spec import SPEC
 from harness.errors import HarnessError
+from harness.judges.base import judge_chunk
 from harness.manifest import base_manifest, sha256_text
 from harness.store import (
     JudgeId,
@@ -119,8 +120,9 @@ class MTBench(Benchmark):
                        "answers_sha256": _sha(answers), "reference_sha256": _sha(ref)}
                 if _unit_key(row) not in done:
                     pending.append((row, protocol.judge_messages(prompt, text)))
-        for start in range(0, len(pending), CHUNK):
-            chunk = pending[start : start + CHUNK]
+        step = judge_chunk(client, CHUNK)  # a Batch API client takes them all: one batch per job
+        for start in range(0, len(pending), step):
+            chunk = pending[start : start + step]
             responses = client.complete_many([protocol.judge_request(m, judge_model, max_tokens) for _, m in chunk])
             rows = []
             for (row, msgs), resp in zip(chunk, responses, strict=True):
