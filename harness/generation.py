@@ -20,6 +20,7 @@ from harness.benchmarks.base import Benchmark, BenchmarkItem
 from harness.errors import HarnessError
 from harness.store import GenerationRecord, GenerationStore, generation_key
 from harness.templates import ChatTemplate
+from harness.timing import timed
 
 
 def sampling_params_from(decoding: dict[str, Any], *, stop_token_ids: Sequence[int] = (),
@@ -138,6 +139,7 @@ def per_item_temperatures(items: Sequence[BenchmarkItem], params: SamplingParams
     return dict(sorted(counts.items())) or None
 
 
+@timed("generate")
 def generate(*, benchmark: Benchmark, items: Sequence[BenchmarkItem], backend: Backend, tokenizer: Any,
              template: ChatTemplate, model_name: str, model_id: str, params: SamplingParams,
              store: GenerationStore, num_samples: int = 1, temperature_overridden: bool = False,

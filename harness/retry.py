@@ -55,8 +55,20 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
+class ClassifiedError(Exception):
+    """A failure whose verdict its raiser already knows (the judges' own HTTP transport)."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
 def classify(exc: BaseException) -> Failure:
-    """How the policy treats an exception raised by an ``openai`` client call."""
+    """How the policy treats an exception raised by an ``openai`` client call (or a :class:`ClassifiedError`)."""
+    if isinstance(exc, ClassifiedError):
+        return exc.failure
+    if isinstance(exc, (MalformedResponse, json.JSONDecodeError)):
+        return Failure("retry", f"malformed response: {short(exc)}")
     import openai
 
     if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from harness.errors import HarnessError
+from harness.quiet import is_verbose, quiet_libraries
 from trainers.checkpoint import (
     CONFIG_NAME,
     model_config_dict,
@@ -20,6 +21,7 @@ from trainers.checkpoint import (
 from trainers.data import load_preferences, tokenize_preferences
 from trainers.logprobs import collate_pairs
 from trainers.objectives import needs_reference
+from trainers.progress import use_harness_progress
 from trainers.recipe import Recipe
 from trainers.trainer import (
     PreferenceTrainer,
@@ -45,8 +47,9 @@ def _load_model_and_tokenizer(path: str, kwargs: dict[str, Any], recipe: Recipe,
         dtype = torch.float32  # CPU: bf16 matmuls are slow and lossy; train in fp32
     extra = {"attn_implementation": recipe.attn_implementation} if recipe.attn_implementation and on_gpu else {}
     try:
-        tok = AutoTokenizer.from_pretrained(path, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs, **extra)
+        with quiet_libraries():
+            tok = AutoTokenizer.from_pretrained(path, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs, **extra)
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HarnessError(f"cannot load model {path}: {first}") from None
@@ -168,6 +171,7 @@ def train_recipe(
     if resume and 0 < tp.max_steps <= start_step:  # known without loading anything
         return _already_complete(out, resume, resumed_state, tp.max_steps, register_dir)
 
+    library_bars = bool(os.environ.get("SIMPO_HARNESS_PROGRESS")) or is_verbose()  # else: the harness's own bar
     # TrainingArguments first: under DeepSpeed ZeRO-3 it must exist before from_pretrained so weights load sharded.
     args = TrainingArguments(
         output_dir=str(out), learning_rate=tp.learning_rate, num_train_epochs=tp.num_train_epochs,
@@ -178,7 +182,7 @@ def train_recipe(
         gradient_checkpointing_kwargs={"use_reentrant": False}, logging_steps=tp.logging_steps,
         save_strategy="steps", save_steps=tp.save_steps, save_total_limit=tp.save_total_limit, seed=tp.seed,
         report_to=[], remove_unused_columns=False, use_cpu=not on_gpu, dataloader_num_workers=0,
-        disable_tqdm=not os.environ.get("SIMPO_HARNESS_PROGRESS"),
+        disable_tqdm=not library_bars,
     )
     from transformers.integrations import is_deepspeed_zero3_enabled
 
@@ -190,7 +194,8 @@ def train_recipe(
     base = resolve_base_model(recipe.model, recipe.model_revision, out)
     model, tok = _load_model_and_tokenizer(base.path, base.load_kwargs(), recipe, on_gpu)
     raw = load_preferences(recipe.dataset_mixer, recipe.dataset_splits[0], tp.seed, recipe.max_train_samples)
-    train_ds = tokenize_preferences(raw, tok, tp.max_length, tp.max_prompt_length)
+    with quiet_libraries():
+        train_ds = tokenize_preferences(raw, tok, tp.max_length, tp.max_prompt_length)
 
     ref_model = None
     if on_gpu and not zero3:
@@ -215,13 +220,16 @@ def train_recipe(
         callbacks=[probe_cb],
     )
     probe_cb.trainer = trainer
+    if not library_bars:
+        use_harness_progress(trainer)
     if resume and tp.max_steps <= 0:  # the epoch budget needs the dataloader's length
         planned = _planned_max_steps(trainer, args)
         if start_step >= planned:
             return _already_complete(out, resume, resumed_state, planned, register_dir)
     trainer.train(resume_from_checkpoint=resume)
-    trainer.save_model(str(out))
-    tok.save_pretrained(str(out))
+    with quiet_libraries():
+        trainer.save_model(str(out))
+        tok.save_pretrained(str(out))
 
     loss_after = probe_cb.measure(trainer.model) if probe else None
     result = TrainResult(output_dir=out, global_step=trainer.state.global_step,

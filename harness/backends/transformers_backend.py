@@ -28,16 +28,32 @@ class TransformersOptions(BackendOptions):
     dtype: Dtype = Field("auto", description="model dtype (default auto: float32 on CPU)")
 
 
+def _torch_dtype(dtype: str, device: str) -> Any:
+    """``--dtype``: ``auto`` is float32 on CPU and the checkpoint's own dtype elsewhere."""
+    import torch
+
+    if dtype == "auto":
+        return "auto" if device != "cpu" else torch.float32
+    return getattr(torch, dtype)
+
+
 class TransformersBackend(Backend):
     name: ClassVar[str] = "transformers"
     Options: ClassVar[type[BackendOptions]] = TransformersOptions
 
     @classmethod
     def create(cls, model: ResolvedModel, options: BackendOptions, *, tokenizer: Any = None) -> TransformersBackend:
-        from harness.model_loading import hf_kwargs
+        """The backend on the process's shared copy of the model (:func:`harness.model_loading.load_causal_lm`),
+        so the embedded local judge that follows reuses the weights instead of loading them again."""
+        import torch
+
+        from harness.model_loading import hf_kwargs, load_causal_lm, load_tokenizer
 
         assert isinstance(options, TransformersOptions)
-        return cls(model.source, batch_size=options.batch_size, dtype=options.dtype, tokenizer=tokenizer,
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        return cls(model.source, batch_size=options.batch_size, dtype=options.dtype, device=device,
+                   tokenizer=tokenizer or load_tokenizer(model),
+                   model=load_causal_lm(model, dtype=_torch_dtype(options.dtype, device), device=device),
                    **hf_kwargs(model))
 
     def __init__(self, model_path: str, *, batch_size: int = 8, dtype: str = "auto", device: str | None = None,
@@ -55,10 +71,7 @@ class TransformersBackend(Backend):
             kw["revision"] = revision
         if gguf_file:
             kw["gguf_file"] = gguf_file
-        if dtype == "auto":
-            torch_dtype: Any = "auto" if self.device != "cpu" else torch.float32
-        else:
-            torch_dtype = getattr(torch, dtype)
+        torch_dtype = _torch_dtype(dtype, self.device)
         try:
             self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(model_path, **kw)
             self.model = model or AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype, **kw)

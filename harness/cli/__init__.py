@@ -6,7 +6,8 @@ Each sub-command lives in its own module under ``harness.cli`` exposing::
     def run(args: argparse.Namespace) -> int: ...
 
 Only the module of the command being run is imported, so ``--help`` and the light
-commands never import torch, vllm or trl.
+commands never import torch, vllm or trl. Every command takes ``-v/--verbose``; without it the
+libraries' progress bars, warnings and logs are hidden (:mod:`harness.quiet`).
 """
 
 from __future__ import annotations
@@ -72,10 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(module_name)
         parser = argparse.ArgumentParser(prog=f"simpo-harness {name}", description=help_)
         module.add_arguments(parser)
+        parser.add_argument("-v", "--verbose", action="store_true",
+                            help="show the libraries' own output (their progress bars, warnings and logs)")
         args = parser.parse_args(rest)
-        from harness.cli.checks import library_progress_bars
+        from harness.quiet import command_output
 
-        with library_progress_bars(not getattr(args, "no_progress", False)):
+        with command_output(args.verbose, progress=not getattr(args, "no_progress", False)):
             return int(module.run(args) or 0)
     except HarnessError as exc:
         print(f"simpo-harness {name}: error: {exc}", file=sys.stderr)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from harness.errors import HarnessError
 
@@ -28,20 +25,3 @@ def require_positive(args: argparse.Namespace, *options: str) -> None:
             raise HarnessError(f"--{dest.replace('_', '-')} must be >= 1, got {value}")
 
 
-
-@contextmanager
-def library_progress_bars(enabled: bool) -> Iterator[None]:
-    """With ``enabled=False`` (--no-progress), also silence the huggingface_hub / transformers /
-    GGUF-conversion tqdm bars for the duration of the command (environment restored after)."""
-    names = ("HF_HUB_DISABLE_PROGRESS_BARS", "TQDM_DISABLE")
-    saved = {n: os.environ.get(n) for n in names}
-    if not enabled:
-        os.environ.update(dict.fromkeys(names, "1"))
-    try:
-        yield
-    finally:
-        for n, v in saved.items():
-            if v is None:
-                os.environ.pop(n, None)
-            else:
-                os.environ[n] = v

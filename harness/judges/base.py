@@ -11,7 +11,8 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 
 
@@ -32,12 +33,23 @@ class JudgeRequest:
     def to_openai_messages(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (what ``dataclasses.asdict`` gives, without its deep copy: tuples stay
+        tuples, which JSON writes as the same arrays)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     def cache_key(self, endpoint: str | None = None) -> str:
         """sha256 of the full canonical request and the endpoint it goes to: the same request to the
         same endpoint is never re-paid, and another endpoint (a proxy under the same model name,
         another server) never reuses its answers. The API key is never part of it."""
-        payload = json.dumps({**asdict(self), "endpoint": endpoint}, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return _cache_key(self, endpoint)
+
+
+@lru_cache(maxsize=1024)
+def _cache_key(request: JudgeRequest, endpoint: str | None) -> str:
+    """Memoised: a benchmark keys its rows and the client its cache with the same requests."""
+    payload = json.dumps({**request.to_dict(), "endpoint": endpoint}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass

@@ -1,14 +1,16 @@
 """OpenAI-compatible judge client: async, bounded concurrency, retries, persistent cache, cost.
 
 - Any endpoint speaking chat completions (OpenAI, Azure's OpenAI-compatible route, ``vllm serve``,
-  :mod:`harness.judges.local_server`) through ``openai.AsyncOpenAI``; the package's own retries are
-  off (``max_retries=0``) so the policy below is the only one.
+  :mod:`harness.judges.local_server`): plain-http endpoints through the harness's own keep-alive
+  HTTP/1.1 client, the others through ``openai.AsyncOpenAI`` (:mod:`harness.judges.transport`);
+  the SDK's own retries are off (``max_retries=0``) so the policy below is the only one.
 - Retries follow :mod:`harness.retry` (the policy shared with the openai decoding backend): 429,
   5xx, 408/409, timeouts, connection errors and malformed bodies, with backoff; 401/403 stop the
   run with a HarnessError; other 4xx fail that request only (``JudgeResponse.error``), never cached.
 - Cache: sqlite in WAL mode keyed by ``JudgeRequest.cache_key(endpoint)`` (sha256 of the full
-  request and the endpoint it goes to); every answer is committed the moment it arrives, so a
-  killed run loses nothing and no paid call is repeated. The API key is never part of it.
+  request and the endpoint it goes to); every answer is committed as it arrives (the answers that
+  arrive in one turn of the event loop share a commit), so a killed run loses nothing and no paid
+  call is repeated. The API key is never part of it.
 - API key: read from the environment variable named in the config (default ``OPENAI_API_KEY``);
   it is never stored in the config, never printed, and redacted from every error message.
 - Cost: USD per million tokens (input, output) from ``PRICES_PER_MTOK`` (OpenAI list prices as of
@@ -35,9 +37,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.errors import HarnessError
 from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
 from harness.judges.progress import JudgeProgress
+from harness.judges.transport import Transport, TransportKind, make_transport
 from harness.retry import GaveUp, MalformedResponse, RetryPolicy, call_with_retries
 from harness.store.jsonl import disk_full_error
 from harness.store.judgments import OPENAI_ENDPOINT
+from harness.timing import timed
 
 # USD per 1M tokens: (input, output). Longest matching prefix wins.
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
@@ -108,6 +112,8 @@ class JudgeClientConfig(BaseModel):
     cache_path: Path | None = None
     price_per_mtok: tuple[float, float] | None = None
     jitter_seed: int | None = None
+    # "auto": the harness's own HTTP/1.1 client for plain-http endpoints, the openai SDK otherwise
+    transport: TransportKind = "auto"
 
 
 @dataclass
@@ -165,14 +171,20 @@ class JudgeCache:
             row = self._db.execute("SELECT response FROM judge_calls WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def put(self, request: JudgeRequest, response: dict[str, Any], key: str) -> None:
+    def put(self, request: JudgeRequest, response: dict[str, Any], key: str, commit: bool = True) -> None:
+        """Insert one answer; ``commit=False`` leaves it to the next :meth:`commit` (a batch of answers)."""
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self._lock, _sqlite_errors(self.path):
             self._db.execute(
                 "INSERT OR IGNORE INTO judge_calls VALUES (?, ?, ?, ?, ?)",
-                (key, request.model, json.dumps(asdict(request), ensure_ascii=False),
+                (key, request.model, json.dumps(request.to_dict(), ensure_ascii=False),
                  json.dumps(response, ensure_ascii=False), created),
             )
+            if commit:
+                self._db.commit()
+
+    def commit(self) -> None:
+        with self._lock, _sqlite_errors(self.path):
             self._db.commit()
 
     def __len__(self) -> int:
@@ -211,6 +223,7 @@ class OpenAIJudgeClient(JudgeClient):
         return text.replace(key, "***") if key and key != "EMPTY" and len(key) >= 6 else text
 
     # ------------------------------------------------------------------ public
+    @timed("judge")
     def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
         results: list[JudgeResponse | None] = [None] * len(requests)
         pending: dict[str, list[int]] = {}
@@ -239,17 +252,29 @@ class OpenAIJudgeClient(JudgeClient):
 
     # ----------------------------------------------------------------- private
     async def _complete_async(self, requests: list[tuple[str, JudgeRequest]]) -> list[JudgeResponse]:
-        import openai
-
         c = self.config
-        client = openai.AsyncOpenAI(api_key=self.__key, base_url=c.base_url, max_retries=0, timeout=c.timeout_s)
+        transport = make_transport(c.base_url, self.__key, c.timeout_s, c.transport)
         sem = asyncio.Semaphore(c.concurrency)
+        loop = asyncio.get_running_loop()
+        commit_pending = False
+
+        def commit() -> None:
+            nonlocal commit_pending
+            commit_pending = False
+            if self.cache is not None:
+                self.cache.commit()
 
         async def one(key: str, req: JudgeRequest) -> JudgeResponse:
+            nonlocal commit_pending
             async with sem:
-                resp = await self._call_with_retries(client, req)
+                resp = await self._call_with_retries(transport, req)
             if resp.content is not None and self.cache is not None:
-                self.cache.put(req, _response_to_dict(resp), key=key)  # committed now: a kill loses nothing
+                # committed before the event loop waits again: one commit for the answers that
+                # arrived together, and a kill loses nothing already answered
+                self.cache.put(req, _response_to_dict(resp), key=key, commit=False)
+                if not commit_pending:
+                    commit_pending = True
+                    loop.call_soon(commit)
             if self.progress is not None:
                 self.progress.result(failed=resp.content is None)
             return resp
@@ -257,16 +282,17 @@ class OpenAIJudgeClient(JudgeClient):
         try:
             return list(await asyncio.gather(*(one(k, r) for k, r in requests)))
         finally:
-            await client.close()
+            commit()
+            await transport.close()
 
-    async def _call_with_retries(self, client: Any, req: JudgeRequest) -> JudgeResponse:
-        kwargs = chat_body(req)
+    async def _call_with_retries(self, transport: Transport, req: JudgeRequest) -> JudgeResponse:
+        body = chat_body(req)
 
         def retried(_: Any) -> None:
             self.usage.retries += 1
 
         async def attempt() -> JudgeResponse:  # a malformed body is retried like a failed call
-            return _parse_completion(await client.chat.completions.create(**kwargs))
+            return _parse_completion(await transport.chat(body))
 
         try:
             resp, _ = await call_with_retries(attempt, self.policy, self._rng, on_retry=retried)
@@ -296,23 +322,29 @@ class OpenAIJudgeClient(JudgeClient):
 
 
 def _parse_completion(raw: Any) -> JudgeResponse:
-    """A successful chat completion (the ``openai`` object) as a JudgeResponse; malformed bodies raise
+    """A successful chat completion (its JSON body) as a JudgeResponse; malformed bodies raise
     :class:`harness.retry.MalformedResponse` (retried)."""
-    if isinstance(raw, (str, bytes)) or not getattr(raw, "choices", None):
+    choices = raw.get("choices") if isinstance(raw, dict) else None
+    if not choices or not isinstance(choices[0], dict):
         raise MalformedResponse("no choices in the response body")
-    choice = raw.choices[0]
-    content = choice.message.content if choice.message is not None else None
-    if content is None:
+    choice = choices[0]
+    message = choice.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, str):
         raise MalformedResponse("choice without message content")
     top = None
-    if choice.logprobs is not None and choice.logprobs.content:
-        top = [[{"token": t.token, "logprob": float(t.logprob)} for t in pos.top_logprobs] for pos in choice.logprobs.content]
-    usage = raw.usage
+    logprobs = choice.get("logprobs")
+    if isinstance(logprobs, dict) and logprobs.get("content"):
+        try:
+            top = [[{"token": str(t["token"]), "logprob": float(t["logprob"])} for t in pos.get("top_logprobs") or ()]
+                   for pos in logprobs["content"]]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise MalformedResponse(f"unreadable logprobs ({exc})") from None
+    usage = raw.get("usage") or {}
     return JudgeResponse(
         content=content, top_logprobs=top,
-        prompt_tokens=int(usage.prompt_tokens) if usage else 0,
-        completion_tokens=int(usage.completion_tokens) if usage else 0,
-        extra={"finish_reason": choice.finish_reason, "served_model": getattr(raw, "model", None)},
+        prompt_tokens=int(usage.get("prompt_tokens") or 0), completion_tokens=int(usage.get("completion_tokens") or 0),
+        extra={"finish_reason": choice.get("finish_reason"), "served_model": raw.get("model")},
     )
 
 

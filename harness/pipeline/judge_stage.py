@@ -226,7 +226,10 @@ def judge_run_dir(benchmark: Benchmark, run_path: Path, items: list[BenchmarkIte
                 "embedded_local_judge": s.embedded, "api_key_env": s.judge_api_key_env,
                 "reference_model": options.reference_model, "usage": usage}
         if s.embedded:
+            from harness.judges.local_model import VERDICT_ONLY_NOTE
+
             info["note"] = EMBEDDED_JUDGE_NOTE.format(judge=s.local_judge, key_env=s.judge_api_key_env)
+            info["local_judge_decoding"] = VERDICT_ONLY_NOTE
         flat = {k: v for k, v in info.items() if k != "usage"}
         append_jsonl(run_path / JUDGE_RUNS, [{"started_utc": started, "benchmark": benchmark.name, **flat, **usage}])
     return info

@@ -13,6 +13,7 @@ from typing import Any
 from harness.benchmarks.base import Benchmark, ScoreOptions
 from harness.errors import IncompleteError
 from harness.store.judgments import AllJudgmentsFailed
+from harness.timing import timed
 
 GENERATION_FIELDS = ("model", "model_id", "revision", "backend", "template", "template_hash", "authors_exact",
                      "params", "alpaca_eval_062_beam_quirk", "limit", "n_items", "run_config", "source_files",
@@ -33,6 +34,7 @@ def _last_judge_run(run_path: Path) -> dict[str, Any] | None:
     return last
 
 
+@timed("score")
 def score_run_dir(benchmark: Benchmark, run_path: Path, options: ScoreOptions, *, command: str = "score",
                   out: Path | None = None, extra_manifest: dict[str, Any] | None = None) -> dict[str, Any]:
     """Score ``run_path`` (the caller holds its lock) and write the payload to ``out`` (default: its

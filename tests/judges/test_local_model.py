@@ -4,13 +4,14 @@ read a verdict from its reply, and the verdict is the model's own highest-scorin
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
 from harness.benchmarks.alpaca_eval import protocol as alpaca
 from harness.benchmarks.arena_hard.benchmark import protocol as arena
 from harness.benchmarks.mt_bench import protocol as mt
-from harness.judges.local_model import LocalModelResponder, verdict_formats
+from harness.judges.local_model import VERDICT_ONLY_NOTE, LocalModelResponder, verdict_formats
 from tests.helpers.tiny_model import build_tiny_llama
 
 
@@ -31,6 +32,21 @@ def test_mt_bench_reply_always_carries_a_rating(responder):
     rating = mt.parse_rating(reply.content)
     assert rating != -1 and 1 <= float(rating) <= 10
     assert reply.completion_tokens and reply.completion_tokens > 0
+
+
+def test_verdict_only_by_default_explanation_on_request(tmp_path_factory, responder):
+    """The embedded judge answers the protocol's verdict line alone (no explanation) unless ``explain``;
+    either way the verdict is the model's own best-scoring legal one."""
+    prompt = mt.prompt_for("writing", 0)
+    messages = mt.judge_messages(prompt, mt.user_prompt(prompt, ["Write a haiku."], ["Leaves fall."], None, 0))
+    reply = responder(_body(messages, max_tokens=2048))
+    assert re.fullmatch(r"Rating: \[\[(10|[1-9])\]\]", reply.content), reply.content
+    assert responder.decoding_note == VERDICT_ONLY_NOTE
+    explaining = LocalModelResponder(responder.resolved.source, template="llama3", max_new_tokens_cap=8, explain=True)
+    assert explaining.model is responder.model  # one copy of the weights per process
+    long = explaining(_body(messages, max_tokens=2048))
+    assert mt.parse_rating(long.content) != -1 and long.completion_tokens > reply.completion_tokens
+    assert "explanation first" in explaining.decoding_note
 
 
 def test_arena_hard_reply_always_carries_one_official_verdict(responder):
@@ -68,12 +84,19 @@ def test_verdict_formats_are_the_protocols_own():
     assert ae_fmt.mode == "logprobs" and ae_fmt.marker in alpaca.judge_messages("q", "a", "b", False)[-1]["content"]
 
 
-def test_cached_choice_scores_equal_full_forward_passes(responder):
-    """The KV-cache shortcut scores every choice as a separate full forward pass would."""
+@pytest.mark.parametrize("cache_bytes", [None, 1])  # all choices in one batched pass / one copy per choice
+def test_cached_choice_scores_equal_full_forward_passes(responder, monkeypatch, cache_bytes):
+    """The shared-KV-cache shortcut scores every choice as a separate full forward pass would,
+    whether the choices share one batched pass or the cache copies must be made one at a time."""
+    import harness.judges.local_model as local_model
+
+    if cache_bytes is not None:
+        monkeypatch.setattr(local_model, "CHOICE_CACHE_BYTES", cache_bytes)
     context = responder._encode_chat([{"role": "user", "content": "Rate this answer from 1 to 10."}])
     context += responder._encode_text("It is fine.\nRating: [[")
     continuations = [responder._encode_text(c + "]]") for c in ("1", "7", "10", "A>>B")]
+    assert len({len(c) for c in continuations}) > 1  # ragged: the batched pass pads
     cached = responder._choice_logprobs(context, continuations)
     full = [responder._continuation_logprob(context, c) for c in continuations]
     assert cached == pytest.approx(full, abs=1e-4)
-    assert responder._choice_logprobs(context, continuations) == pytest.approx(cached, abs=1e-6)  # cache cropped
+    assert responder._choice_logprobs(context, continuations) == pytest.approx(cached, abs=1e-6)  # repeatable

@@ -48,6 +48,7 @@ def import_quietly(module: str) -> Any:
         return importlib.import_module(module)
 
 
+@lru_cache(maxsize=1)
 def _alpaca_eval():
     try:
         ae_utils = import_quietly("alpaca_eval.utils")
@@ -92,9 +93,14 @@ def _make_prompt(template: str, values: dict[str, str]) -> str:
     equality with the package's own annotator.
     """
     prompt = template
-    for key in Counter(re.findall(r"{([^ \s]+?)}", template)):
+    for key in _placeholders(template):
         prompt = prompt.replace("{" + key + "}", str(values[key]), 1)
     return prompt
+
+
+@lru_cache(maxsize=8)
+def _placeholders(template: str) -> tuple[str, ...]:
+    return tuple(Counter(re.findall(r"{([^ \s]+?)}", template)))
 
 
 def judge_messages(instruction: str, reference: str, output: str, switched: bool) -> list[dict[str, str]]:
