@@ -52,12 +52,26 @@ class VerdictSpec:
 
 
 @dataclass(frozen=True)
+class JudgeProtocol:
+    """What the benchmark's judge code sends and parses, which a judge preset must pin exactly
+    (``harness.judges.presets``). Prompt sources are ``package:<pkg>/<file>`` or ``python:module:ATTR``."""
+
+    name: str
+    parser: str  # "module:function"
+    prompts: dict[str, str]  # prompt id -> source
+
+
+@dataclass(frozen=True)
 class JudgeSpec:
     default_model: str  # the official judge
     units_per_item: int  # judge calls per item (AlpacaEval 1, Arena-Hard 2 games, MT-Bench 2 turns)
-    tokens_per_unit: tuple[int, int]  # rough (prompt, completion) tokens per call, for cost estimates
+    # (prompt, completion) tokens per call for cost estimates before the requests exist: the mean of
+    # the published official judgments (cl100k) where the benchmark has them (tests recompute them)
+    tokens_per_unit: tuple[int, int]
     verdict: VerdictSpec | None = None
     uses_references: bool = False  # MT-Bench grades some categories against reference answers
+    protocol: JudgeProtocol | None = None
+    tokens_measured: bool = False  # tokens_per_unit measured on published judgments, not guessed
 
     def is_official(self, model: str | None, endpoint: str | None) -> bool:
         """Whether judgments by ``model`` at ``endpoint`` are the published numbers' judge."""

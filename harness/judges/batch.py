@@ -231,7 +231,7 @@ def _parse_line(rec: dict[str, Any]) -> tuple[JudgeResponse | None, str, bool]:
     status, body = response.get("status_code"), response.get("body")
     if status == 200:
         try:
-            return _parse_completion(_chat_completion(body)), "", False
+            return _parse_completion(body), "", False  # the JSON body, parsed as a live one
         except Exception as exc:  # noqa: BLE001 - any malformed body is a retryable failure, as live
             return None, f"malformed response: {_short(exc)}", True
     err = rec.get("error") if isinstance(rec.get("error"), dict) else None
@@ -241,19 +241,6 @@ def _parse_line(rec: dict[str, Any]) -> tuple[JudgeResponse | None, str, bool]:
     if isinstance(status, int):
         return None, f"HTTP {status}: {msg}", status in (408, 409, 429) or status >= 500
     return None, msg, True  # batch_expired, batch_cancelled, ...: try again in a new batch
-
-
-def _chat_completion(body: Any) -> Any:
-    """The body as the openai package builds a live response (lenient construction, no validation)."""
-    from openai.types.chat import ChatCompletion
-
-    if not isinstance(body, dict):
-        raise ValueError("response body is not an object")
-    try:
-        from openai._models import construct_type
-    except ImportError:  # pragma: no cover - older/newer openai layouts
-        return ChatCompletion.model_validate(body)
-    return construct_type(type_=ChatCompletion, value=body)
 
 
 def _batch_errors(batch: Any) -> str:

@@ -5,9 +5,10 @@
   published AlpacaEval 2 annotations this gives alpaca_eval's recorded ``total_tokens`` exactly
   (tested). Open judges have their own tokenizers; for them the count is a cl100k approximation
   (and they have no price: self-hosted).
-- Completion tokens: the expected count per call is the mean of the published official judgments
-  (:data:`TYPICAL_TOKENS_PER_CALL`, recomputed from ``../shared`` by the tests), capped by each
-  request's ``max_tokens``; the upper bound is ``max_tokens`` itself.
+- Completion tokens: the expected count per call is the benchmark spec's ``JudgeSpec.tokens_per_unit``
+  (for the judged benchmarks the mean of the published official judgments, recomputed from
+  ``../shared`` by the tests), capped by each request's ``max_tokens``; the upper bound is
+  ``max_tokens`` itself.
 - Cached requests are counted but cost nothing. The Batch API price is half the list price.
 
 After a run, the clients' ``usage`` says what was spent (``BatchRunUsage`` priced as batch).
@@ -22,15 +23,9 @@ from typing import TYPE_CHECKING, Any
 from harness.judges.base import JudgeRequest
 
 if TYPE_CHECKING:
+    from harness.benchmarks.spec import JudgeSpec
     from harness.judges.presets import JudgePreset
 
-# Mean (prompt, completion) tokens per judge call in the published official judgments (cl100k):
-# alpaca_eval: 4,007 weighted_alpaca_eval_gpt4_turbo annotations of 5 models (total_tokens - 1);
-# arena_hard: 410 gpt-4-1106-preview games of 2 models; mt_bench: 1,600 FastChat gpt-4 gradings.
-TYPICAL_TOKENS_PER_CALL: dict[str, tuple[int, int]] = {
-    "alpaca_eval": (901, 1), "arena_hard": (1432, 766), "mt_bench": (823, 168),
-}
-CALLS_PER_ITEM = {"alpaca_eval": 1, "arena_hard": 2, "mt_bench": 2}  # instruction / two games / two turns
 TOKENS_PER_MESSAGE = 3
 REPLY_PRIMING_TOKENS = 3
 
@@ -79,6 +74,25 @@ def count_prompt_tokens(requests: Sequence[JudgeRequest]) -> tuple[list[int], st
             + REPLY_PRIMING_TOKENS for r in requests], how
 
 
+def _judge_spec(benchmark: str) -> JudgeSpec:
+    from harness.benchmarks import get_spec
+
+    judge = get_spec(benchmark).judge
+    if judge is None:
+        raise ValueError(f"{benchmark} has no judge")
+    return judge
+
+
+def _typical(benchmark: str | None) -> tuple[int, int | None]:
+    """(prompt, completion) tokens per call of ``benchmark``'s judge; (0, None) when unknown."""
+    if benchmark is None:
+        return 0, None
+    from harness.benchmarks import get_spec
+
+    judge = get_spec(benchmark).judge
+    return judge.tokens_per_unit if judge is not None else (0, None)
+
+
 def estimate_requests(requests: Sequence[JudgeRequest], *, judge: str, price: tuple[float, float] | None,
                       batch_price: tuple[float, float] | None = None, benchmark: str | None = None,
                       official: bool | None = None, is_cached: Callable[[JudgeRequest], bool] | None = None,
@@ -88,8 +102,7 @@ def estimate_requests(requests: Sequence[JudgeRequest], *, judge: str, price: tu
     ``completion_tokens`` per call defaults to the benchmark's typical count (else ``max_tokens``)."""
     todo = [r for r in requests if not (is_cached and is_cached(r))]
     prompt, how = count_prompt_tokens(todo)
-    typical = completion_tokens if completion_tokens is not None else \
-        TYPICAL_TOKENS_PER_CALL.get(benchmark or "", (0, None))[1]
+    typical = completion_tokens if completion_tokens is not None else _typical(benchmark)[1]
     expected = sum(r.max_tokens if typical is None else min(typical, r.max_tokens) for r in todo)
     return CostEstimate(judge, benchmark, official, len(requests), len(requests) - len(todo), sum(prompt), expected,
                         sum(r.max_tokens for r in todo), price, batch_price, how)
@@ -101,11 +114,12 @@ def estimate_items(benchmark: str, n_items: int, *, judge: str, price: tuple[flo
                    calls_per_item: int | None = None) -> CostEstimate:
     """Cost of judging ``n_items`` items before their answers exist, from the typical token counts.
 
-    ``typical`` (prompt, completion) tokens per call and ``calls_per_item`` default to the measured
-    ones of the three judged benchmarks; another benchmark passes its spec's rough numbers."""
-    measured = typical is None and benchmark in TYPICAL_TOKENS_PER_CALL
-    per_in, per_out = TYPICAL_TOKENS_PER_CALL[benchmark] if typical is None else typical
-    calls = calls_per_item if calls_per_item is not None else CALLS_PER_ITEM[benchmark]
+    ``typical`` (prompt, completion) tokens per call and ``calls_per_item`` default to the
+    benchmark spec's (``JudgeSpec.tokens_per_unit``, ``units_per_item``)."""
+    judge_spec = _judge_spec(benchmark)
+    measured = typical is None and judge_spec.tokens_measured
+    per_in, per_out = judge_spec.tokens_per_unit if typical is None else typical
+    calls = calls_per_item if calls_per_item is not None else judge_spec.units_per_item
     todo = max(n_items - n_cached_items, 0) * calls
     source = "typical tokens per call of the published official judgments" if measured else \
         "the benchmark spec's rough tokens per call"

@@ -7,7 +7,7 @@ official ones and MT-Bench's reference answers; the prompts it is sent, pinned b
 that changed is an error, as with the pinned chat templates); the verdict parser; prices; and
 whether it is the benchmark's official judge (tables label the others).
 
-Each benchmark implements one judging protocol (:data:`PROTOCOLS`): a preset names it, and its
+Each judged benchmark declares one judging protocol (``JudgeSpec.protocol`` in its spec): a preset names it, and its
 pinned prompts must be exactly the ones that protocol sends, so a preset cannot claim a prompt
 the benchmark does not use. ``preset.sha256`` (canonical JSON of the validated file, prompt
 hashes included) and :meth:`JudgePreset.manifest` go into results.
@@ -24,7 +24,6 @@ import importlib
 import importlib.util
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,38 +36,33 @@ from harness.yaml_config import load_yaml_config
 
 if TYPE_CHECKING:
     from harness.benchmarks.base import JudgeOptions
+    from harness.benchmarks.spec import JudgeProtocol, JudgeSpec
 
 PRESETS_DIR = Path(__file__).resolve().with_name("presets")
-BenchmarkName = Literal["alpaca_eval", "arena_hard", "mt_bench"]
 
 
-@dataclass(frozen=True)
-class ProtocolSpec:
-    """What a benchmark's judge code sends and parses (sources are ``package:`` or ``python:`` refs)."""
+def protocol_of(benchmark: str) -> JudgeProtocol:
+    """The judging protocol ``benchmark`` declares in its spec (``JudgeSpec.protocol``)."""
+    from harness.benchmarks import all_specs
 
-    name: str
-    parser: str  # module:function
-    prompts: dict[str, str]  # prompt id -> source
-    official_judge: str  # module:attribute holding the official judge model id
+    judged = {s.name: s.judge.protocol for s in all_specs() if s.judge is not None and s.judge.protocol is not None}
+    if benchmark not in judged:
+        raise ValueError(str(did_you_mean(benchmark, judged, "judged benchmark")))
+    return judged[benchmark]
 
 
-PROTOCOLS: dict[str, ProtocolSpec] = {
-    "alpaca_eval": ProtocolSpec(
-        "weighted_alpaca_eval_gpt4_turbo", "harness.benchmarks.alpaca_eval.protocol:parse_preference",
-        {"alpaca_eval_clf": "package:alpaca_eval/evaluators_configs/alpaca_eval_clf_gpt4_turbo/alpaca_eval_clf.txt"},
-        "harness.benchmarks.alpaca_eval.protocol:DEFAULT_JUDGE_MODEL"),
-    "arena_hard": ProtocolSpec(
-        "arena-hard-v0.1", "harness.benchmarks.arena_hard.protocol:get_score",
-        {p: f"python:harness.benchmarks.arena_hard.protocol:{a}" for p, a in
-         (("system", "SYSTEM_PROMPT"), ("user_template", "PROMPT_TEMPLATE"), ("continue", "CONTINUE_PROMPT"))},
-        "harness.benchmarks.arena_hard.protocol:JUDGE_MODEL"),
-    "mt_bench": ProtocolSpec(
-        "fastchat-single", "harness.benchmarks.mt_bench.protocol:parse_rating",
-        {p: f"python:harness.benchmarks.mt_bench.protocol:{a}" for p, a in
-         (("single-v1", "SINGLE_V1"), ("single-math-v1", "SINGLE_MATH_V1"),
-          ("single-v1-multi-turn", "SINGLE_V1_MULTI_TURN"), ("single-math-v1-multi-turn", "SINGLE_MATH_V1_MULTI_TURN"))},
-        "harness.benchmarks.mt_bench.protocol:JUDGE_MODEL"),
-}
+def _judge_spec(benchmark: str) -> JudgeSpec:
+    from harness.benchmarks import get_spec
+
+    judge = get_spec(benchmark).judge
+    assert judge is not None
+    return judge
+
+
+def _reference_graded() -> list[str]:
+    from harness.benchmarks import all_specs
+
+    return [s.name for s in all_specs() if s.judge is not None and s.judge.uses_references]
 
 
 def resolve_ref(ref: str) -> Any:
@@ -166,24 +160,29 @@ class JudgePreset(_Strict):
     serving: OpenAIServing | VLLMServing = Field(discriminator="kind")
     price_per_mtok: tuple[float, float] | None = None  # USD per 1M (input, output) tokens; None: unknown
     batch_price_per_mtok: tuple[float, float] | None = None  # through OpenAI's Batch API
-    benchmarks: dict[BenchmarkName, BenchmarkJudging] = Field(min_length=1)
+    benchmarks: dict[str, BenchmarkJudging] = Field(min_length=1)  # benchmark name -> judging
 
     @model_validator(mode="after")
     def _consistent(self) -> JudgePreset:
         if self.batch_price_per_mtok is not None and self.serving.kind != "openai":
             raise ValueError("batch_price_per_mtok is only for judges served by OpenAI (the Batch API)")
         for bench, j in self.benchmarks.items():
-            spec = PROTOCOLS[bench]
+            try:
+                spec = protocol_of(bench)
+            except ValueError as exc:
+                raise ValueError(f"benchmarks.{bench}: {exc}") from None
+            judge_spec = _judge_spec(bench)
             if j.protocol != spec.name or j.parser != spec.parser:
                 raise ValueError(f"{bench}: the benchmark implements protocol {spec.name!r} with parser "
                                  f"{spec.parser!r}, not {j.protocol!r} / {j.parser!r}")
             pins = {p.id: p.source for p in j.prompts}
             if pins != spec.prompts or len(pins) != len(j.prompts):
                 raise ValueError(f"{bench}: prompts must pin exactly the protocol's prompts {spec.prompts}")
-            if j.reference_model is not None and bench != "mt_bench":
-                raise ValueError(f"{bench}: reference_model is for mt_bench only")
+            if j.reference_model is not None and not judge_spec.uses_references:
+                raise ValueError(f"{bench}: reference_model is for benchmarks graded against reference answers "
+                                 f"({', '.join(_reference_graded())})")
             if j.official:
-                official = str(resolve_ref(spec.official_judge))
+                official = judge_spec.default_model
                 if self.serving.kind != "openai" or self.model != official or j.decoding.overrides() \
                         or j.reference_model not in (None, self.model):
                     raise ValueError(f"{bench}: official means {official!r} through OpenAI with the official "

@@ -1,9 +1,9 @@
 """What judging a job will cost, before it runs: the planner's one estimate, and ``--dry-run``'s
 table of the same job under every judge preset.
 
-Before the answers exist, token counts come from :mod:`harness.judges.cost`: the mean tokens per
-call of the published official judgments for the three judged benchmarks (a benchmark without such
-a measurement falls back to its spec's rough ``tokens_per_unit``). Prices: the preset's (list and
+Before the answers exist, token counts come from each benchmark spec's ``JudgeSpec.tokens_per_unit``
+(for the three judged benchmarks the mean tokens per call of the published official judgments,
+``tokens_measured``) through :mod:`harness.judges.cost`. Prices: the preset's (list and
 Batch API), else OpenAI's list price for OpenAI's endpoint; a self-hosted judge (``--serve-judge``,
 a ``--judge-base-url`` server, an open preset) has no API price, the embedded judge costs $0.
 """
@@ -24,16 +24,6 @@ if TYPE_CHECKING:
     from harness.pipeline.jobs import Job
 
 SELECTED = " (selected)"
-
-
-def _token_kwargs(spec: BenchmarkSpec) -> dict:
-    from harness.judges.cost import TYPICAL_TOKENS_PER_CALL
-
-    assert spec.judge is not None
-    kwargs: dict = {"calls_per_item": spec.judge.units_per_item}
-    if spec.name not in TYPICAL_TOKENS_PER_CALL:
-        kwargs["typical"] = spec.judge.tokens_per_unit
-    return kwargs
 
 
 def judge_prices(spec: BenchmarkSpec, settings: JudgeSettings
@@ -61,7 +51,7 @@ def judge_estimate(spec: BenchmarkSpec, n_items: int, n_cached_items: int, setti
     name, price, batch_price = judge_prices(spec, settings)
     return estimate_items(spec.name, n_items, judge=name, price=price, batch_price=batch_price,
                           official=spec.judge.is_official(judge.model, judge.endpoint),
-                          n_cached_items=n_cached_items, **_token_kwargs(spec))
+                          n_cached_items=n_cached_items)
 
 
 def preset_judge_id(preset: JudgePreset) -> JudgeId:

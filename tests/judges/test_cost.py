@@ -8,13 +8,13 @@ import statistics
 
 import pytest
 
+from harness.benchmarks import get_spec
 from harness.benchmarks.alpaca_eval import protocol as ae
 from harness.benchmarks.arena_hard import protocol as ah
 from harness.benchmarks.arena_hard.tokens import count_tokens
 from harness.benchmarks.mt_bench import protocol as mt
 from harness.judges.base import JudgeRequest
 from harness.judges.cost import (
-    TYPICAL_TOKENS_PER_CALL,
     count_prompt_tokens,
     estimate_for_preset,
     estimate_items,
@@ -62,7 +62,7 @@ def test_typical_tokens_are_the_means_of_the_published_judgments(shared_dir):
                      statistics.mean(count_tokens([r["judgment"] for r in grades])[0])),
     }
     for bench, (prompt, completion) in measured.items():
-        assert TYPICAL_TOKENS_PER_CALL[bench] == (round(prompt), round(completion)), bench
+        assert get_spec(bench).judge.tokens_per_unit == (round(prompt), round(completion)), bench
 
 
 def _reqs(n: int, max_tokens: int = 4096) -> list[JudgeRequest]:
@@ -77,7 +77,7 @@ def test_estimate_prices_cache_batch_and_bounds():
                             is_cached=lambda r: r.cache_key() in cached)
     prompt, _ = count_prompt_tokens(reqs[2:])
     assert (est.n_calls, est.n_cached, est.prompt_tokens) == (6, 2, sum(prompt))
-    assert est.completion_tokens_expected == 4 * TYPICAL_TOKENS_PER_CALL["arena_hard"][1]
+    assert est.completion_tokens_expected == 4 * get_spec("arena_hard").judge.tokens_per_unit[1]
     assert est.completion_tokens_max == 4 * 4096
     assert est.cost_usd() == pytest.approx((sum(prompt) * 10 + est.completion_tokens_expected * 30) / 1e6)
     assert est.cost_usd(batch=True) == pytest.approx(est.cost_usd() / 2)
@@ -99,7 +99,7 @@ def test_per_preset_estimates_and_the_dry_run_table():
     assert open_.cost_usd() is None and open_.batch_price_per_mtok is None
     items = estimate_for_preset(get_preset("gpt-4"), "mt_bench", n_items=80, n_cached_items=30)
     assert (items.n_calls, items.n_cached) == (160, 60)
-    assert items.prompt_tokens == 100 * TYPICAL_TOKENS_PER_CALL["mt_bench"][0] and items.cost_usd(upper_bound=True) is None
+    assert items.prompt_tokens == 100 * get_spec("mt_bench").judge.tokens_per_unit[0] and items.cost_usd(upper_bound=True) is None
     assert estimate_items("alpaca_eval", 805, judge="j", price=(10.0, 30.0)).completion_tokens_expected == 805
     table = format_estimates([turbo, cheap, open_, items]).splitlines()
     assert len(table) == 6 and table[2].startswith("| gpt-4-1106-preview | arena_hard | yes | 4 | 0 |")

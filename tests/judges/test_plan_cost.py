@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from harness.benchmarks import get_spec
-from harness.judges.cost import TYPICAL_TOKENS_PER_CALL
 from harness.judges.presets import get_preset
 from harness.pipeline.judge_cost import judge_estimate as estimate
 from harness.pipeline.judge_cost import preset_estimates, preset_judge_id
@@ -18,7 +17,7 @@ def test_measured_tokens_and_preset_prices(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     spec = get_spec("arena_hard")
     est = estimate(spec, 500, 100, JudgeSettings(judge_preset="gpt-4.1"))
-    per_in, per_out = TYPICAL_TOKENS_PER_CALL["arena_hard"]
+    per_in, per_out = get_spec("arena_hard").judge.tokens_per_unit
     assert (est.judge, est.n_calls, est.n_cached) == ("gpt-4.1", 1000, 200)
     assert (est.prompt_tokens, est.completion_tokens_expected) == (800 * per_in, 800 * per_out)
     assert est.cost_usd() == pytest.approx((800 * per_in * 2 + 800 * per_out * 8) / 1e6)

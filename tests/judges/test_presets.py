@@ -17,13 +17,13 @@ from harness.judges.base import JudgeRequest
 from harness.judges.client import batch_price_for, price_for
 from harness.judges.presets import (
     PRESETS_DIR,
-    PROTOCOLS,
     get_preset,
     load_preset_file,
     load_presets,
     official_preset,
     preset_names,
     prompt_text,
+    protocol_of,
     sha256_of,
 )
 from harness.manifest import sha256_text
@@ -47,7 +47,7 @@ def test_shipped_presets_load_and_their_prompts_match_the_pins():
     for p in presets.values():
         for bench in p.benchmarks:
             hashes = p.verify(bench)
-            assert set(hashes) == set(PROTOCOLS[bench].prompts)
+            assert set(hashes) == set(protocol_of(bench).prompts)
     assert get_preset("gpt-4-1106-preview").verify("alpaca_eval") == {"alpaca_eval_clf": ae.prompt_sha256()}
     # the same hashes the MT-Bench score manifest records for its judge prompts
     assert set(get_preset("gpt-4").verify("mt_bench").values()) == {
@@ -57,13 +57,13 @@ def test_shipped_presets_load_and_their_prompts_match_the_pins():
 def test_pinned_prompts_are_the_official_files(shared_dir):
     """The pinned protocol prompts are FastChat's judge_prompts.jsonl and arena-hard's own."""
     official = {r["name"]: r for r in map(json.loads, (shared_dir / "data/mt_bench/judge_prompts.jsonl").open())}
-    for pid, source in PROTOCOLS["mt_bench"].prompts.items():
+    for pid, source in protocol_of("mt_bench").prompts.items():
         system, template = prompt_text(source).split("\x1f")
         assert (system, template) == (official[pid]["system_prompt"], official[pid]["prompt_template"])
     game = json.loads((shared_dir / "official_files/arena_hard/model_judgment/gpt-4-1106-preview/"
                        "Pythia-12B-DPO-UltraFeedback.jsonl").open().readline())["games"][0]["user_prompt"]
     assert game.startswith("<|User Prompt|>\n") and "<|The Start of Assistant B's Answer|>" in game
-    assert prompt_text(PROTOCOLS["arena_hard"].prompts["system"]) == ah.SYSTEM_PROMPT
+    assert prompt_text(protocol_of("arena_hard").prompts["system"]) == ah.SYSTEM_PROMPT
 
 
 def test_one_official_preset_per_benchmark_with_the_protocol_judge():
@@ -95,7 +95,7 @@ def test_edited_prompt_is_an_error(monkeypatch):
     (lambda d: d["benchmarks"]["arena_hard"].update(parser="harness.benchmarks.mt_bench.protocol:parse_rating"),
      "implements protocol"),
     (lambda d: d["benchmarks"].update(gsm8k=d["benchmarks"]["mt_bench"]), "benchmarks.gsm8k"),
-    (lambda d: d["benchmarks"]["arena_hard"].update(reference_model="gpt-4"), "reference_model is for mt_bench"),
+    (lambda d: d["benchmarks"]["arena_hard"].update(reference_model="gpt-4"), r"reference_model is for benchmarks graded against reference answers \(mt_bench\)"),
     (lambda d: d["benchmarks"]["arena_hard"].update(official=True), "official means 'gpt-4-1106-preview'"),
     (lambda d: d.update(batch_price_per_mtok=[1.0, 2.0]), "only for judges served by OpenAI"),
     (lambda d: d["serving"].pop("max_model_len"), "serving.vllm.max_model_len: Field required"),
@@ -173,3 +173,14 @@ def test_preset_client_applies_model_and_decoding_to_every_request(tmp_path):
     assert client.batches == [2]  # attributes of the wrapped client show through
     with pytest.raises(HarnessError, match="has no 'alpaca_eval' protocol"):
         PresetJudgeClient(inner, get_preset("gpt-4"), "alpaca_eval")
+
+
+def test_protocols_come_from_the_benchmark_specs():
+    """One place: a preset validates against what the benchmark's spec declares."""
+    from harness.benchmarks import get_spec
+
+    assert protocol_of("arena_hard") is get_spec("arena_hard").judge.protocol
+    with pytest.raises(ValueError, match="did you mean 'arena_hard'"):
+        protocol_of("arena_hardd")
+    with pytest.raises(ValueError):
+        protocol_of("gsm8k")  # not judged

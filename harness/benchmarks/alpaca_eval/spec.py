@@ -1,6 +1,14 @@
 """AlpacaEval 2 as the harness sees it (see harness.benchmarks.spec)."""
 
-from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, ReportSpec, VerdictSpec
+from harness.benchmarks.spec import (
+    BenchmarkSpec,
+    DataSpec,
+    JudgeProtocol,
+    JudgeSpec,
+    MetricSpec,
+    ReportSpec,
+    VerdictSpec,
+)
 
 SPEC = BenchmarkSpec(
     name="alpaca_eval",
@@ -16,7 +24,12 @@ SPEC = BenchmarkSpec(
         public="huggingface.co/datasets/tatsu-lab/alpaca_eval"),
     metrics=(MetricSpec("ae2_lc", "AE2 LC", 1), MetricSpec("ae2_wr", "AE2 WR", 1),
              MetricSpec("ae2_length", "AE2 Length", 0)),
-    judge=JudgeSpec(default_model="gpt-4-1106-preview", units_per_item=1, tokens_per_unit=(1_400, 1),
+    judge=JudgeSpec(default_model="gpt-4-1106-preview", units_per_item=1, tokens_per_unit=(901, 1), tokens_measured=True,
+                    # 4,007 published weighted_alpaca_eval_gpt4_turbo annotations of 5 models (total_tokens - 1)
+                    protocol=JudgeProtocol(
+                        "weighted_alpaca_eval_gpt4_turbo", "harness.benchmarks.alpaca_eval.protocol:parse_preference",
+                        {"alpaca_eval_clf":
+                         "package:alpaca_eval/evaluators_configs/alpaca_eval_clf_gpt4_turbo/alpaca_eval_clf.txt"}),
                     verdict=VerdictSpec(marker='"model_identifier": "M"', choices=("m", "M"), mode="logprobs")),
     authors_templates={"llama3": "template", "llama3-nobos": "prepend", "mistral-instruct": "prepend",
                        "mistral-base": "template"},

