@@ -6,8 +6,11 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from harness import timing
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_nested_stages_are_exclusive():
@@ -36,6 +39,6 @@ def test_timed_decorator_accumulates_calls():
 def test_totals_are_written_at_exit_when_asked(tmp_path):
     out = tmp_path / "t.json"
     code = "from harness import timing\nwith timing.stage('judge'):\n    pass\n"
-    subprocess.run([sys.executable, "-c", code], check=True, env={"SIMPO_HARNESS_TIMINGS": str(out),
-                                                                  "PATH": "/usr/bin:/bin"}, cwd=str(tmp_path.parent))
+    env = {"SIMPO_HARNESS_TIMINGS": str(out), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=str(tmp_path.parent))
     assert set(json.loads(out.read_text())) == {"judge"}

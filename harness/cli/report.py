@@ -5,8 +5,8 @@ Published vs reproduced (the table), the paired comparisons of ``compare``, the 
 model's answers side by side with the judge's verdicts, filters and search). It loads nothing:
 open it from any disk, offline.
 
-``--study NAME`` (a study's models) is not offered yet: the study manifest is being built
-elsewhere; pass the study's models with ``--models``.
+``--study NAME`` reports a study that ran (its ``study_manifest.json``): its models and
+benchmarks, compared against its baseline, with its data directory unless ``--data-dir`` is given.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from harness.errors import HarnessError
 from harness.stats.paired import DEFAULT_ROUNDS, DEFAULT_SEED
 
+TITLE = "simpo-harness report"
+
 if TYPE_CHECKING:
     from harness.report.data import Comparison
 
@@ -28,11 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     parser.add_argument("--models", help="comma-separated models (names as their results are stored, registry names "
                         "or HF repo ids; default: every model with results)")
+    parser.add_argument("--study", help="a study that ran (`simpo-harness study`): its models, benchmarks and baseline")
     add_benchmark_flags(parser, multi=True, default="every benchmark the models have")
     parser.add_argument("--results-dir", type=Path, help="results root (default: $SIMPO_HARNESS_RESULTS or results)")
     parser.add_argument("--data-dir", type=Path, help="benchmark data directory: questions and references for the "
                         "item browser, the AlpacaEval leaderboard (backdrop) and GLM weights, Arena-Hard baseline answers")
-    parser.add_argument("--title", default="simpo-harness report")
+    parser.add_argument("--title", default=TITLE)
     cmp = parser.add_argument_group("paired comparisons (as `simpo-harness compare`)")
     cmp.add_argument("--baseline", help="compare every other model against this one (default: every pair)")
     cmp.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help=f"bootstrap rounds (default {DEFAULT_ROUNDS})")
@@ -61,6 +64,23 @@ def _comparisons(args: argparse.Namespace, results_dir: Path, models: list[str],
     return [from_compare(c) for c in result.comparisons], result.notes
 
 
+def _from_study(args: argparse.Namespace, results_dir: Path) -> None:
+    """Fill --models, --benchmarks, --baseline and --data-dir from the study (flags given win, but
+    --models and --study together are refused: one list of models)."""
+    from harness.study.output import read_study
+
+    if args.models is not None:
+        raise HarnessError("give either --study or --models, not both")
+    study = read_study(results_dir, args.study)
+    args.models = ",".join(study.models)
+    if not (args.benchmarks or args.benchmarks_single):
+        args.benchmarks = ",".join(study.benchmarks)
+    args.baseline = args.baseline or study.baseline
+    args.data_dir = args.data_dir or study.data_dir
+    if args.title == TITLE:
+        args.title = f"{TITLE}: study {study.name}"
+
+
 def run(args: argparse.Namespace) -> int:
     from harness.cli.options import benchmark_names
     from harness.compare.runs import CompareSettings
@@ -71,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
     CompareSettings(rounds=args.rounds, seed=args.seed)  # a bad --rounds / --seed fails before any work
     results_dir = Path(args.results_dir or default_results_dir())
+    if args.study is not None:
+        _from_study(args, results_dir)
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
     if args.models is not None and not models:
         raise HarnessError("--models needs at least one model name")

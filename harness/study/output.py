@@ -14,7 +14,9 @@ the paired test of each benchmark (:func:`harness.compare.marks.significance_mar
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,38 @@ def study_dir(results_dir: Path, name: str) -> Path:
     from harness.store.layout import safe_name
 
     return Path(results_dir) / "studies" / safe_name(name)
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """What ``report --study`` needs from a study that ran: its models (as stored), benchmarks, baseline."""
+
+    name: str
+    models: list[str]
+    benchmarks: list[str]
+    baseline: str | None
+    data_dir: Path | None
+
+
+def read_study(results_dir: Path, name: str) -> StudyRecord:
+    """The study ``name`` from its ``study_manifest.json`` (one-line errors: unknown, unreadable)."""
+    from harness.errors import HarnessError, did_you_mean
+
+    path = study_dir(results_dir, name) / "study_manifest.json"
+    if not path.is_file():
+        known = sorted(p.parent.name for p in (Path(results_dir) / "studies").glob("*/study_manifest.json"))
+        if not known:
+            raise HarnessError(f"no study has run in {results_dir} (no studies/*/study_manifest.json)")
+        raise did_you_mean(name, known, f"study in {results_dir}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        jobs = [(j["model"], j["benchmark"]) for j in manifest["jobs"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise HarnessError(f"{path}: not a readable study manifest ({exc.__class__.__name__}: {exc})") from None
+    data_dir = manifest.get("data_dir")
+    return StudyRecord(manifest.get("study_name", name), list(dict.fromkeys(m for m, _ in jobs)),
+                       list(dict.fromkeys(b for _, b in jobs)), manifest.get("baseline"),
+                       Path(data_dir) if data_dir else None)
 
 
 def baseline_row(plan: StudyPlan) -> str | None:

@@ -105,3 +105,33 @@ def test_parts_can_be_left_out(official, tmp_path, capsys, offline):
 def test_user_mistakes(official, tmp_path, capsys, argv, message):
     assert main(["report", *argv, "--results-dir", str(official), "--out", str(tmp_path / "r.html")]) == 2
     assert message in capsys.readouterr().err and not (tmp_path / "r.html").exists()
+
+
+def test_report_of_a_study_takes_its_models_benchmarks_and_baseline(tmp_path, shared_dir, capsys, monkeypatch):
+    """`report --study NAME` after a study of two imported published AlpacaEval runs: both models,
+    its pair against the study's baseline (WR, and LC from the study's data directory)."""
+    import yaml
+
+    from tests.report.builders import official_alpaca_results
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-never-used")  # the official judge: its judgments are all there
+    results = official_alpaca_results(tmp_path / "results", shared_dir)
+    study = tmp_path / "pair.yaml"
+    study.write_text(yaml.safe_dump({
+        "name": "pair", "models": [{"imported": "claude-2"}, {"imported": "alpaca-7b"}],
+        "benchmarks": ["alpaca_eval"], "data_dir": str(shared_dir / "alpaca_eval_validation_data"),
+        "baseline": "alpaca-7b"}), encoding="utf-8")
+    assert main(["study", str(study), "--results-dir", str(results), "--no-progress"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "study.html"
+    argv = ["report", "--study", "pair", "--results-dir", str(results), "--rounds", "200", "--no-figures"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert "2 model(s), 1 benchmark(s), 805 items, 2 comparison(s)" in capsys.readouterr().out
+    html = out.read_text(encoding="utf-8")
+    assert browser_data(html)["models"] == ["claude-2", "alpaca-7b"] and "simpo-harness report: study pair" in html
+    compare = html.split('<section id="compare">', 1)[1].split("</section>", 1)[0]
+    assert "claude-2" in compare and "alpaca-7b" in compare and "+14.60" in compare
+    assert main(["report", "--study", "pairs", "--results-dir", str(results), "--out", str(out)]) == 2
+    assert "did you mean 'pair'" in capsys.readouterr().err
+    assert main(["report", "--study", "pair", "--models", "x", "--results-dir", str(results), "--out", str(out)]) == 2
