@@ -219,12 +219,18 @@ def load_tokenizer(model: ResolvedModel) -> Any:
             return _tokenizers[key]
     from transformers import AutoTokenizer
 
+    from harness import gguf_cache
     from harness.quiet import quiet_libraries
     from harness.timing import stage
 
+    converted = gguf_cache.cached_part(model)
     try:
         with stage("load"), quiet_libraries(), gguf_shortcuts(model):
-            tokenizer = AutoTokenizer.from_pretrained(model.source, **hf_kwargs(model))
+            if converted is not None:
+                tokenizer = AutoTokenizer.from_pretrained(converted, local_files_only=True)
+            else:
+                tokenizer = AutoTokenizer.from_pretrained(model.source, **hf_kwargs(model))
+                gguf_cache.save_part(model, tokenizer)
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise HarnessError(f"cannot load the tokenizer of {model.source}: {first}") from None
@@ -248,13 +254,19 @@ def load_causal_lm(model: ResolvedModel, *, dtype: Any, device: str = "cpu") -> 
             _models.popitem(last=False)
     from transformers import AutoModelForCausalLM
 
+    from harness import gguf_cache
     from harness.quiet import quiet_libraries
     from harness.timing import stage
 
     _loading_line(model, dtype, device)
+    converted = gguf_cache.cached_part(model, dtype)
     try:
         with stage("load"), quiet_libraries(), gguf_shortcuts(model):
-            loaded = AutoModelForCausalLM.from_pretrained(model.source, dtype=dtype, **hf_kwargs(model))
+            if converted is not None:
+                loaded = AutoModelForCausalLM.from_pretrained(converted, dtype=dtype, local_files_only=True)
+            else:
+                loaded = AutoModelForCausalLM.from_pretrained(model.source, dtype=dtype, **hf_kwargs(model))
+                gguf_cache.save_part(model, loaded, dtype)
             loaded = loaded.to(device).eval()
     except (OSError, ValueError) as exc:
         raise HarnessError(f"cannot load model {model.source}: {str(exc).splitlines()[0]}") from None

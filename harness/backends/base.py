@@ -81,6 +81,11 @@ class Backend(ABC):
         """The backend for ``model`` (``tokenizer``: an already loaded one the backend may reuse)."""
         raise NotImplementedError(f"backend {cls.name!r} does not say how to build itself")
 
+    @classmethod
+    def manifest_options(cls, model: ResolvedModel, options: BackendOptions) -> dict[str, Any]:
+        """The backend options as the generation manifest records them (what changes numbers, resolved)."""
+        return options.model_dump(mode="json")
+
     @abstractmethod
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[GenerationResult]: ...
 

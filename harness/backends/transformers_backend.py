@@ -25,16 +25,27 @@ Dtype = Literal["auto", "float32", "bfloat16", "float16"]
 
 class TransformersOptions(BackendOptions):
     batch_size: int = Field(8, ge=1, description="prompts decoded together (default 8)")
-    dtype: Dtype = Field("auto", description="model dtype (default auto: float32 on CPU)")
+    dtype: Dtype = Field("auto", description="model dtype (default auto: on CPU the model config's cpu_dtype, "
+                         "float32 unless it says otherwise)")
 
 
-def _torch_dtype(dtype: str, device: str) -> Any:
-    """``--dtype``: ``auto`` is float32 on CPU and the checkpoint's own dtype elsewhere."""
+def cpu_dtype(model: ResolvedModel | None) -> str:
+    """The dtype ``auto`` means on a CPU for ``model``: its registry config's ``cpu_dtype``, else float32."""
+    return getattr(getattr(model, "config", None), "cpu_dtype", None) or "float32"
+
+
+def resolved_dtype(dtype: str, device: str, model: ResolvedModel | None = None) -> str:
+    """``--dtype`` as a name: ``auto`` is :func:`cpu_dtype` on CPU and the checkpoint's own dtype elsewhere."""
+    if dtype == "auto":
+        return "auto" if device != "cpu" else cpu_dtype(model)
+    return dtype
+
+
+def _torch_dtype(dtype: str, device: str, model: ResolvedModel | None = None) -> Any:
     import torch
 
-    if dtype == "auto":
-        return "auto" if device != "cpu" else torch.float32
-    return getattr(torch, dtype)
+    name = resolved_dtype(dtype, device, model)
+    return name if name == "auto" else getattr(torch, name)
 
 
 class TransformersBackend(Backend):
@@ -53,8 +64,17 @@ class TransformersBackend(Backend):
         device = "cuda" if torch.cuda.is_available() else "cpu"
         return cls(model.source, batch_size=options.batch_size, dtype=options.dtype, device=device,
                    tokenizer=tokenizer or load_tokenizer(model),
-                   model=load_causal_lm(model, dtype=_torch_dtype(options.dtype, device), device=device),
+                   model=load_causal_lm(model, dtype=_torch_dtype(options.dtype, device, model), device=device),
                    **hf_kwargs(model))
+
+    @classmethod
+    def manifest_options(cls, model: ResolvedModel, options: BackendOptions) -> dict[str, Any]:
+        import torch
+
+        assert isinstance(options, TransformersOptions)
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        return {**options.model_dump(mode="json"), "device": device,
+                "dtype_resolved": resolved_dtype(options.dtype, device, model)}
 
     def __init__(self, model_path: str, *, batch_size: int = 8, dtype: str = "auto", device: str | None = None,
                  revision: str | None = None, trust_remote_code: bool = False, gguf_file: str | None = None,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
@@ -40,6 +41,17 @@ CHOICE_CACHE_BYTES = 512 * 2**20  # the most memory the copies of a context's KV
 VERDICT_ONLY_NOTE = ("verdict only: the embedded judge scores the protocol's legal verdicts right after its "
                      "verdict prefix and writes no explanation")
 EXPLAIN_NOTE = "explanation first (up to {cap} tokens), then a forced verdict if the text has none"
+
+
+def judge_dtype() -> str:
+    """The embedded judge's weights on this CPU: it mostly reads long prompts (prefill, compute-bound),
+    which bfloat16 runs 2.2x faster than float32 where the CPU has bfloat16 dot products
+    (AVX512-BF16 or AMX), and float16 3x slower. Elsewhere float32. Recorded in the judge manifest."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "float32"
+    return "bfloat16" if re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) else "float32"
 
 
 def verdict_formats() -> list[VerdictSpec]:
@@ -66,7 +78,8 @@ class LocalModelResponder:
         self.explain = explain
         try:
             self.tokenizer = load_tokenizer(self.resolved)
-            self.model = load_causal_lm(self.resolved, dtype=torch.float32, device="cpu")
+            self.dtype = judge_dtype()
+            self.model = load_causal_lm(self.resolved, dtype=getattr(torch, self.dtype), device="cpu")
         except HarnessError as exc:
             raise HarnessError(f"cannot load the local judge model {model!r}: {exc}") from None
         self._formats = verdict_formats()
@@ -76,7 +89,8 @@ class LocalModelResponder:
     @property
     def decoding_note(self) -> str:
         """How this judge answers, for the judge manifest."""
-        return EXPLAIN_NOTE.format(cap=self.max_new_tokens_cap) if self.explain else VERDICT_ONLY_NOTE
+        how = EXPLAIN_NOTE.format(cap=self.max_new_tokens_cap) if self.explain else VERDICT_ONLY_NOTE
+        return f"{how}; {self.dtype} weights"
 
     def _encode_chat(self, messages: list[dict[str, str]]) -> list[int]:
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)

