@@ -75,7 +75,10 @@ def _ours(args: argparse.Namespace, base_url: str, work: Path) -> tuple[float, d
                                                  cache_path=run_dir / "judge_cache.sqlite"))
     from harness.benchmarks.alpaca_eval import protocol
 
-    protocol.judge_messages("warm-up", "a", "b", False)  # import alpaca_eval outside the timed region, as the child does
+    # import alpaca_eval (its prompt code and its completion parsers, which import scipy) outside the
+    # timed region, as the child does
+    protocol.judge_messages("warm-up", "a", "b", False)
+    import alpaca_eval.completion_parsers  # noqa: F401
     t = time.perf_counter()
     bench.judge(run_dir, client, items, JudgeOptions())
     seconds = time.perf_counter() - t
