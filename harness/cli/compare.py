@@ -81,11 +81,6 @@ def run(args: argparse.Namespace) -> int:
         raise HarnessError("nothing to compare: no benchmark is scored for both models of any pair"
                            + ("".join(f"; {n}" for n in result.notes)))
     text = render(result, args.format, Path(results_dir))
-    if args.output is None:
-        print(text, end="")
-        return 0
-    from harness.store.jsonl import write_text_atomic
+    from harness.cli.options import print_or_write
 
-    write_text_atomic(args.output, text)
-    print(f"wrote {args.output}")
-    return 0
+    return print_or_write(text, args.output)

@@ -214,3 +214,15 @@ def store_settings(args: argparse.Namespace) -> StoreSettings:
                          progress=not args.no_progress, wait=args.wait,
                          allow_incomplete=getattr(args, "allow_incomplete", False),
                          dry_run=getattr(args, "dry_run", False))
+
+
+def print_or_write(text: str, output: Path | None) -> int:
+    """A rendered result to stdout, or atomically to ``--output`` (then one 'wrote' line)."""
+    if output is None:
+        print(text, end="")
+        return 0
+    from harness.store.jsonl import write_text_atomic
+
+    write_text_atomic(output, text)
+    print(f"wrote {output}")
+    return 0

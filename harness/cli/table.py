@@ -48,14 +48,9 @@ def run(args: argparse.Namespace) -> int:
         rows, columns = add_reproduced(rows, columns, args.results_dir)
     notes = _significance(args, rows, settings)
     text = render(rows, columns, args.format, notes[:1] + footnotes(rows) + notes[1:])
-    if args.output is None:
-        print(text, end="")
-        return 0
-    from harness.store.jsonl import write_text_atomic
+    from harness.cli.options import print_or_write
 
-    write_text_atomic(args.output, text)
-    print(f"wrote {args.output}")
-    return 0
+    return print_or_write(text, args.output)
 
 
 def _compare_settings(args: argparse.Namespace) -> CompareSettings | None:

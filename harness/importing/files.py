@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,27 @@ def require_paths(paths: Iterable[Path]) -> list[Path]:
 
 # --------------------------------------------------------------------------- judge prompts
 _FIELD = re.compile(r"(?<!{){([A-Za-z_][A-Za-z0-9_]*)}(?!})")
+
+
+def classified_jsonl(paths: Iterable[Path], classify: Callable[[Path, Located | None], str | None], *,
+                     max_depth: int, what: str) -> list[tuple[str, Path, list[Located]]]:
+    """(kind, path, records) of every JSONL file given, or found at most ``max_depth`` levels into a
+    folder given, that ``classify`` (the file and its first record) recognises. A file named
+    explicitly that is not recognised is an error naming ``what`` it should have been."""
+    out = []
+    for p in require_paths(paths):
+        explicit = p.is_file()
+        found = [p] if explicit else sorted(f for f in p.rglob("*") if f.is_file()
+                                            and f.name.endswith((".jsonl", ".jsonl.gz"))
+                                            and len(f.relative_to(p).parts) <= max_depth)
+        for f in found:
+            records = read_located(f)
+            kind = classify(f, records[0] if records else None)
+            if kind is None and explicit:
+                raise HarnessError(f"{f}:{records[0].where if records else 'line 1'}: not {what}")
+            if kind is not None:
+                out.append((kind, f, records))
+    return out
 
 
 def split_formatted(template: str, text: str, known: dict[str, str] | None = None) -> dict[str, str] | None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from harness.benchmarks.arena_hard import protocol
 from harness.errors import HarnessError
-from harness.importing.files import Located, read_located, require_paths, split_formatted, stem
+from harness.importing.files import Located, classified_jsonl, split_formatted, stem
 from harness.importing.records import ImportedRun, ReadOptions, RunBuilder
 
 FORMAT = "arena_hard"
@@ -54,20 +54,8 @@ def classify(loc: Located) -> str | None:
 
 def _files(paths: list[Path]) -> list[tuple[str, Path, list[Located]]]:
     """(kind, path, records) of every arena-hard file given or found in the folders given."""
-    out = []
-    for p in require_paths(paths):
-        explicit = p.is_file()
-        candidates = [p] if explicit else sorted(f for f in p.rglob("*") if f.is_file()
-                                                 and f.name.endswith((".jsonl", ".jsonl.gz"))
-                                                 and len(f.relative_to(p).parts) <= 3)
-        for f in candidates:
-            records = read_located(f)
-            kind = classify(records[0]) if records else None
-            if kind is None and explicit:
-                raise HarnessError(f"{f}:{records[0].where if records else 'line 1'}: not an arena-hard file (no "
-                                   "'games', 'choices' or 'model_a'/'winner' field)")
-            if kind is not None:
-                out.append((kind, f, records))
+    out = classified_jsonl(paths, lambda _, first: classify(first) if first else None, max_depth=3,
+                           what="an arena-hard file (no 'games', 'choices' or 'model_a'/'winner' field)")
     if not out:
         raise HarnessError(f"no arena-hard files in {', '.join(map(str, paths))} (expected model_answer/<model>.jsonl "
                            "or model_judgment/<judge>/<model>.jsonl)")

@@ -26,7 +26,7 @@ from typing import Any
 
 from harness.benchmarks.mt_bench import protocol
 from harness.errors import HarnessError
-from harness.importing.files import Located, read_located, require_paths, split_formatted, stem
+from harness.importing.files import Located, classified_jsonl, split_formatted, stem
 from harness.importing.records import ImportedRun, ReadOptions, RunBuilder
 
 FORMAT = "fastchat"
@@ -56,19 +56,8 @@ def _classify(f: Path, first: Located | None) -> str | None:
 
 
 def _files(paths: list[Path]) -> list[tuple[str, Path, list[Located]]]:
-    out = []
-    for p in require_paths(paths):
-        explicit = p.is_file()
-        found = [p] if explicit else sorted(f for f in p.rglob("*") if f.is_file()
-                                            and f.name.endswith((".jsonl", ".jsonl.gz")) and len(f.relative_to(p).parts) <= 2)
-        for f in found:
-            records = read_located(f)
-            kind = _classify(f, records[0] if records else None)
-            if kind is None and explicit:
-                raise HarnessError(f"{f}:{records[0].where if records else 'line 1'}: not a FastChat llm_judge file "
-                                   "(no 'choices' or 'user_prompt'/'judge' field)")
-            if kind is not None:
-                out.append((kind, f, records))
+    out = classified_jsonl(paths, _classify, max_depth=2,
+                           what="a FastChat llm_judge file (no 'choices' or 'user_prompt'/'judge' field)")
     if not any(k in (ANSWER, JUDGMENT) for k, _, _ in out):
         raise HarnessError(f"no FastChat answers or judgments in {', '.join(map(str, paths))} (expected "
                            "model_answer/<model>.jsonl or model_judgment/<judge>_single.jsonl)")
