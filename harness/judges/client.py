@@ -8,9 +8,8 @@
   5xx, 408/409, timeouts, connection errors and malformed bodies, with backoff; 401/403 stop the
   run with a HarnessError; other 4xx fail that request only (``JudgeResponse.error``), never cached.
 - Cache: sqlite in WAL mode keyed by ``JudgeRequest.cache_key(endpoint)`` (sha256 of the full
-  request and the endpoint it goes to); every answer is committed as it arrives (the answers that
-  arrive in one turn of the event loop share a commit), so a killed run loses nothing and no paid
-  call is repeated. The API key is never part of it.
+  request and the endpoint it goes to); every answer is committed as it arrives, before the next
+  request goes out, so a killed run loses only the calls in flight and no paid call is repeated. The API key is never part of it.
 - API key: read from the environment variable named in the config (default ``OPENAI_API_KEY``);
   it is never stored in the config, never printed, and redacted from every error message.
 - Cost: USD per million tokens (input, output) from ``PRICES_PER_MTOK`` (OpenAI list prices as of
@@ -255,26 +254,14 @@ class OpenAIJudgeClient(JudgeClient):
         c = self.config
         transport = make_transport(c.base_url, self.__key, c.timeout_s, c.transport)
         sem = asyncio.Semaphore(c.concurrency)
-        loop = asyncio.get_running_loop()
-        commit_pending = False
-
-        def commit() -> None:
-            nonlocal commit_pending
-            commit_pending = False
-            if self.cache is not None:
-                self.cache.commit()
 
         async def one(key: str, req: JudgeRequest) -> JudgeResponse:
-            nonlocal commit_pending
             async with sem:
                 resp = await self._call_with_retries(transport, req)
             if resp.content is not None and self.cache is not None:
-                # committed before the event loop waits again: one commit for the answers that
-                # arrived together, and a kill loses nothing already answered
-                self.cache.put(req, _response_to_dict(resp), key=key, commit=False)
-                if not commit_pending:
-                    commit_pending = True
-                    loop.call_soon(commit)
+                # committed now, before this task yields: the request the released slot lets out
+                # next is sent after this answer is on disk, so a kill loses only calls in flight
+                self.cache.put(req, _response_to_dict(resp), key=key)
             if self.progress is not None:
                 self.progress.result(failed=resp.content is None)
             return resp
@@ -282,7 +269,6 @@ class OpenAIJudgeClient(JudgeClient):
         try:
             return list(await asyncio.gather(*(one(k, r) for k, r in requests)))
         finally:
-            commit()
             await transport.close()
 
     async def _call_with_retries(self, transport: Transport, req: JudgeRequest) -> JudgeResponse:
