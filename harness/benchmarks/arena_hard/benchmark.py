@@ -161,8 +161,9 @@ class ArenaHard(Benchmark):
                                   n_unjudged_answers=len(set(answers) - {str(g["item_id"]) for g in games}),
                                   **judge_details(sel.judge))
         if self.style_control:
-            payload["details"]["style_control"] = self._style_control(gens, counts, games, baseline,
-                                                                      options.data_dir or self.data_dir)
+            payload["details"]["style_control"] = _style_control(
+                gens, counts, games, baseline, options.data_dir or self.data_dir,
+                features=self.style_control, rounds=self.num_rounds, seed=self.seed)
         payload["manifest"] = self._manifest(games, baseline)
         return payload
 
@@ -196,18 +197,6 @@ class ArenaHard(Benchmark):
 
         return run_paired_values(self, Path(run_dir), options)
 
-    def _style_control(self, gens: list[GenerationRecord], counts: list[int], games: list[dict[str, Any]],
-                       baseline: str, data_dir: Path | None) -> dict[str, Any]:
-        model_meta = {g.item_id: {"tokens": n, "md": markdown_counts(g.output)} for g, n in zip(gens, counts, strict=True)}
-        answers, _ = data.load_baseline(Path(data_dir) if data_dir else None, baseline)
-        base_ids = sorted({str(g["item_id"]) for g in games} & set(answers))
-        base_counts, _ = count_tokens([answers[i] for i in base_ids])
-        if base_counts is None:
-            raise HarnessError("style control needs cl100k token counts of the baseline (pip install 'simpo-harness[arena]')")
-        base_meta = {i: {"tokens": n, "md": markdown_counts(answers[i])} for i, n in zip(base_ids, base_counts, strict=True)}
-        rows = [r for r in protocol.battles_from_games(games, baseline) if r["question_id"] in model_meta]
-        return style_controlled_score(rows, model_meta, base_meta, self.style_control, self.num_rounds, self.seed)
-
     def _manifest(self, games: list[dict[str, Any]], baseline: str) -> dict[str, Any]:
         return base_manifest(
             benchmark=self.name, judges=sorted({JudgeId.of(g).label() for g in games}), baseline=baseline,
@@ -215,6 +204,20 @@ class ArenaHard(Benchmark):
             prompt_template_sha256=sha256_text(protocol.PROMPT_TEMPLATE), regex=protocol.REGEX_PATTERN,
             strong_weight=protocol.STRONG_WEIGHT, bootstrap_rounds=self.num_rounds, bootstrap_seed=self.seed,
         )
+
+
+def _style_control(gens: list[GenerationRecord], counts: list[int], games: list[dict[str, Any]], baseline: str,
+                   data_dir: Path | None, *, features: tuple[str, ...], rounds: int, seed: int) -> dict[str, Any]:
+    """Arena-Hard's style-controlled score (length and markdown features vs the baseline's answers)."""
+    model_meta = {g.item_id: {"tokens": n, "md": markdown_counts(g.output)} for g, n in zip(gens, counts, strict=True)}
+    answers, _ = data.load_baseline(Path(data_dir) if data_dir else None, baseline)
+    base_ids = sorted({str(g["item_id"]) for g in games} & set(answers))
+    base_counts, _ = count_tokens([answers[i] for i in base_ids])
+    if base_counts is None:
+        raise HarnessError("style control needs cl100k token counts of the baseline (pip install 'simpo-harness[arena]')")
+    base_meta = {i: {"tokens": n, "md": markdown_counts(answers[i])} for i, n in zip(base_ids, base_counts, strict=True)}
+    rows = [r for r in protocol.battles_from_games(games, baseline) if r["question_id"] in model_meta]
+    return style_controlled_score(rows, model_meta, base_meta, features, rounds, seed)
 
 
 def _add_lengths(payload: dict[str, Any], gens: list[GenerationRecord]) -> list[int]:
