@@ -23,12 +23,17 @@ class IncompleteError(HarnessError):
     exit_code = 1
 
 
-def did_you_mean(name: str, choices: Iterable[str], what: str = "name") -> HarnessError:
-    """Build an 'unknown X' error with close-match suggestions."""
+def did_you_mean(name: str, choices: Iterable[str], what: str = "name", *, where: str | None = None,
+                 list_known: bool = False) -> HarnessError:
+    """Build an 'unknown X' error with close-match suggestions (``where``: " in <where>" after the
+    name; ``list_known``: without a close match, name the choices)."""
     choices = sorted(set(choices))
     close = difflib.get_close_matches(name, choices, n=3, cutoff=0.5)
     if not close:
         lowered = name.lower()
         close = [c for c in choices if lowered in c.lower()][:3]
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return HarnessError(f"unknown {what} {name!r}{hint}")
+    if not close and list_known and choices:
+        hint = f" (known: {', '.join(choices[:12])}{', ...' if len(choices) > 12 else ''})"
+    place = f" in {where}" if where else ""
+    return HarnessError(f"unknown {what} {name!r}{place}{hint}")

@@ -69,12 +69,10 @@ class TransformersBackend(Backend):
 
     @classmethod
     def manifest_options(cls, model: ResolvedModel, options: BackendOptions) -> dict[str, Any]:
-        import torch
-
+        """The options and the dtype they mean on a CPU (on a GPU ``auto`` is the checkpoint's own
+        dtype). No torch import: a rerun with nothing to decode stays light."""
         assert isinstance(options, TransformersOptions)
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        return {**options.model_dump(mode="json"), "device": device,
-                "dtype_resolved": resolved_dtype(options.dtype, device, model)}
+        return {**options.model_dump(mode="json"), "dtype_on_cpu": resolved_dtype(options.dtype, "cpu", model)}
 
     def __init__(self, model_path: str, *, batch_size: int = 8, dtype: str = "auto", device: str | None = None,
                  revision: str | None = None, trust_remote_code: bool = False, gguf_file: str | None = None,

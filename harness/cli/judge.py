@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from harness.cli import options
 from harness.errors import HarnessError
@@ -54,7 +55,16 @@ def run(args: argparse.Namespace) -> int:
           f"{format_usage(usage, judge)}")
     print(f"annotations: {run_dir.annotations}")
     if usage.get("failures"):
-        print(f"simpo-harness judge: incomplete: {usage['failures']} judge calls failed; "
-              "rerun the same command to retry only those", file=sys.stderr)
+        first = _first_error(run_dir.annotations)
+        print(f"simpo-harness judge: incomplete: {usage['failures']} judge calls failed"
+              + (f" (first: {first})" if first else "") + "; rerun the same command to retry only those",
+              file=sys.stderr)
         return 1
     return 0
+
+
+def _first_error(annotations: Path) -> str | None:
+    """The error of the first failed judgment row (its stored reason), if any."""
+    from harness.store.jsonl import read_jsonl
+
+    return next((str(r["error"]) for r in read_jsonl(annotations) if r.get("error")), None)

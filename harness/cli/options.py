@@ -164,6 +164,12 @@ def check_judge_settings(s: JudgeSettings, *, live: bool = True) -> None:
     """Contradictory judge flags fail now, as one line, before any generation or judging (``live``
     False, a dry run: what only judging itself needs, vLLM or an API key, is not required)."""
     preset = s.preset  # an unknown preset name is a did-you-mean error here
+    if s.judge_base_url is not None and not s.judge_base_url.startswith(("http://", "https://")):
+        raise HarnessError(f"--judge-base-url {s.judge_base_url!r} is not an http(s) URL "
+                           "(e.g. http://127.0.0.1:8000/v1)")
+    if live and s.embedded and s.judge_model and s.judge_model != s.local_judge:
+        raise HarnessError(f"--judge-model {s.judge_model} needs ${s.judge_api_key_env} or --judge-base-url; without "
+                           f"them the embedded local judge ({s.local_judge}) judges, chosen with --local-judge")
     if s.serve_judge:
         if preset is None:
             raise HarnessError("--serve-judge needs --judge PRESET (an open-model preset, e.g. llama-3.1-70b-instruct)")

@@ -54,7 +54,7 @@ def read_study(results_dir: Path, name: str) -> StudyRecord:
         known = sorted(p.parent.name for p in (Path(results_dir) / "studies").glob("*/study_manifest.json"))
         if not known:
             raise HarnessError(f"no study has run in {results_dir} (no studies/*/study_manifest.json)")
-        raise did_you_mean(name, known, f"study in {results_dir}")
+        raise did_you_mean(name, known, "study", where=str(results_dir), list_known=True)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         jobs = [(j["model"], j["benchmark"]) for j in manifest["jobs"]]

@@ -9,9 +9,10 @@ job on its run directory; a benchmark it has no results for is skipped with a no
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, did_you_mean
 from harness.pipeline.runner import JobPlan, plan_job
 from harness.pipeline.settings import GenerationSettings, StoreSettings
 from harness.study.settings import JobSpec, StudySettings
@@ -104,7 +105,14 @@ def imported_job(spec: JobSpec, store: StoreSettings) -> Job | None:
     from harness.model_loading import ResolvedModel
     from harness.pipeline.jobs import Job, locate_run_dir
     from harness.store import read_generation_manifest
+    from harness.store.layout import safe_name
 
+    results = Path(store.results_dir)
+    if not (results / safe_name(spec.model)).is_dir():
+        known = sorted(p.name for p in results.iterdir() if p.is_dir() and not p.name.startswith(".")
+                       and p.name not in ("tables", "studies", "judge_agreement")) if results.is_dir() else []
+        err = did_you_mean(spec.model, known, "imported run", where=str(results), list_known=True)
+        raise HarnessError(f"{spec.where}: {err}" if known else f"{spec.where}: {err} (it holds no results)")
     try:
         run_dir = locate_run_dir(store, spec.model, spec.benchmark)
     except HarnessError:
@@ -135,6 +143,8 @@ def build_plan(settings: StudySettings) -> StudyPlan:
             session, job, gen = build_job(spec, settings.store, sessions)
             planned = PlannedJob(spec, job, plan_job(job, gen, settings.judge), gen, session)
         out.jobs.append(planned)
+    if not out.jobs:
+        raise HarnessError("the study has nothing to run: " + "; ".join(out.notes))
     _check_unique_runs(out.jobs)
     _check_baseline(settings, out)
     return out

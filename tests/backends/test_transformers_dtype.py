@@ -13,5 +13,5 @@ def test_auto_is_the_model_configs_cpu_dtype_and_the_manifest_says_which():
     assert resolved_dtype("auto", "cpu", simpo) == "float32"  # the default
     assert resolved_dtype("auto", "cuda", smol) == "auto" and resolved_dtype("bfloat16", "cpu", smol) == "bfloat16"
     recorded = TransformersBackend.manifest_options(smol, TransformersOptions())
-    assert recorded["dtype"] == "auto" and recorded["dtype_resolved"] in ("float16", "auto")
+    assert recorded["dtype"] == "auto" and recorded["dtype_on_cpu"] == "float16"
     assert recorded["batch_size"] == 8

@@ -44,7 +44,7 @@ def test_failed_judge_calls_give_an_incomplete_score_without_lc(shared_dir, tmp_
     common = ["--model", "claude-2", "--benchmark", "alpaca_eval", "--results-dir", str(tmp_path),
               "--data-dir", str(data), "--no-progress"]
     assert main(["judge", *common, "--judge-base-url", _closed_port_url(), "--judge-max-retries", "0"]) == 1
-    capsys.readouterr()
+    assert "804 judge calls failed (first: " in capsys.readouterr().err  # with the reason stored
     assert main(["score", *common]) == 1
     err = capsys.readouterr().err
     assert "incomplete score: claude-2 alpaca_eval: 1 of 805 instructions scored; 804 judge call(s) failed" in err
