@@ -294,7 +294,9 @@ def preset_names(directory: Path | str | None = None) -> list[str]:
 
 def get_preset(spec: str, directory: Path | str | None = None) -> JudgePreset:
     """A preset by name, ``name@version`` (the version must match), or the path of a YAML file."""
-    if spec.endswith((".yaml", ".yml")) and Path(spec).is_file():
+    if spec.endswith((".yaml", ".yml")):
+        if not Path(spec).is_file():
+            raise HarnessError(f"judge preset file {spec} not found")
         return load_preset_file(spec)
     name, _, version = spec.partition("@")
     presets = load_presets(directory)

@@ -73,5 +73,8 @@ def incomplete_error(payloads: list[dict[str, Any]]) -> IncompleteScore | None:
         return None
     parts = [f"{p.get('model')} {p.get('benchmark')}: {(p.get('incomplete') or {}).get('reason', 'incomplete')}"
              for p in bad]
+    imported = all(((p.get("manifest") or {}).get("generation") or {}).get("imported_from") for p in bad)
+    hint = ("imported files: `judge` or `generate` what they lack, or pass --allow-incomplete to keep the number "
+            "of what the files hold" if imported else "rerun to finish, or pass --allow-incomplete")
     return IncompleteScore("incomplete score" + ("s" if len(bad) > 1 else "") + ": " + "; ".join(parts)
-                           + " (scores written and flagged; rerun to finish, or pass --allow-incomplete)")
+                           + f" (scores written and flagged; {hint})")

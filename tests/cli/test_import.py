@@ -56,6 +56,9 @@ def test_import_score_reimport(fastchat, tmp_path, capsys):
     results = tmp_path / "results"
     assert _import(fastchat, results) == 0
     assert capsys.readouterr().out.startswith(f"new: {MODEL} mt_bench: 80 items, 8 judgments by gpt-4")
+    capsys.readouterr()
+    rc, s = score(results, MODEL, "mt_bench")
+    assert rc == 1 and "imported files: `judge` or `generate` what they lack" in capsys.readouterr().err  # not "rerun"
     rc, s = score(results, MODEL, "mt_bench", "--allow-incomplete")
     assert rc == 0 and s["status"] == "incomplete" and "8 of 160 turns scored" in s["incomplete"]["reason"]
     before = tree(results)

@@ -184,3 +184,8 @@ def test_protocols_come_from_the_benchmark_specs():
         protocol_of("arena_hardd")
     with pytest.raises(ValueError):
         protocol_of("gsm8k")  # not judged
+
+
+def test_a_preset_file_that_is_not_there_says_so(tmp_path):
+    with pytest.raises(HarnessError, match=r"judge preset file .*nofile\.yaml not found"):
+        get_preset(str(tmp_path / "nofile.yaml"))
