@@ -20,6 +20,7 @@ import json
 import math
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -162,11 +163,13 @@ def json_safe(obj: Any) -> Any:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` through a sibling ``.tmp`` file and a rename: readers never see half a file."""
+    """Write ``text`` through a sibling ``.tmp`` file and a rename: readers never see half a file.
+    The temporary name is the writer's own (process and thread), so two writers of one file (Ray
+    workers sharing a cache file) never rename each other's file away; the last rename wins."""
     path = Path(path)
     if path.is_dir():
         raise HarnessError(f"cannot write {path}: it is a directory (give a file name)")
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         with writing(path):
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -87,3 +87,26 @@ def test_full_disk_reaches_the_cli_as_one_line(tmp_path, monkeypatch, capsys):
     assert main(["table", "--paper", "v0.1", "--output", str(tmp_path / "t.md")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "disk full while writing" in err and "Traceback" not in err
+
+
+def test_concurrent_atomic_writers_of_one_file_never_fail(tmp_path):
+    """Two writers of one file (Ray workers sharing a cache file): each renames its own temporary."""
+    import threading
+
+    from harness.store.jsonl import write_json_atomic
+
+    path, errors = tmp_path / "shared.json", []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(200):
+                write_json_atomic(path, {"writer": n, "i": i})
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and json.loads(path.read_text())["i"] == 199 and not list(tmp_path.glob("*.tmp"))

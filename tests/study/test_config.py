@@ -66,7 +66,8 @@ def test_bad_study_file_on_the_command_line_is_one_line(tmp_path):
         read_study_file(tmp_path / "missing.yaml")
 
 
-def test_flags_win_over_benchmark_overrides_over_the_file():
+def test_flags_win_over_benchmark_overrides_over_the_file(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")  # judge_model gpt-4o: OpenAI's endpoint
     config = parse_study({**BASE, "benchmarks": ["mt_bench", {"name": "alpaca_eval", "limit": 5, "max_new_tokens": 64}],
                           "generation": {"max_new_tokens": 512, "seed": 3, "backend_options": {"batch_size": 4}},
                           "judge": {"concurrency": 4, "judge_model": "gpt-4o"}, "data_dir": "/data"}, "s")
