@@ -55,6 +55,11 @@ def all_specs() -> list[BenchmarkSpec]:
     return [get_spec(n) for n in names()]
 
 
+def judge_specs() -> dict[str, Any]:
+    """benchmark name -> its ``JudgeSpec``, for every judged benchmark."""
+    return {s.name: s.judge for s in all_specs() if s.judge is not None}
+
+
 def get_benchmark(name: str, **kwargs: Any) -> Any:
     """An instance of benchmark ``name`` (did-you-mean on typos)."""
     return get_spec(name).create(**kwargs)

@@ -74,23 +74,11 @@ def count_prompt_tokens(requests: Sequence[JudgeRequest]) -> tuple[list[int], st
             + REPLY_PRIMING_TOKENS for r in requests], how
 
 
-def _judge_spec(benchmark: str) -> JudgeSpec:
-    from harness.benchmarks import get_spec
+def _judge_spec(benchmark: str | None) -> JudgeSpec | None:
+    """``benchmark``'s judge as its spec declares it (None: no benchmark, or one without a judge)."""
+    from harness.benchmarks import judge_specs
 
-    judge = get_spec(benchmark).judge
-    if judge is None:
-        raise ValueError(f"{benchmark} has no judge")
-    return judge
-
-
-def _typical(benchmark: str | None) -> tuple[int, int | None]:
-    """(prompt, completion) tokens per call of ``benchmark``'s judge; (0, None) when unknown."""
-    if benchmark is None:
-        return 0, None
-    from harness.benchmarks import get_spec
-
-    judge = get_spec(benchmark).judge
-    return judge.tokens_per_unit if judge is not None else (0, None)
+    return judge_specs().get(benchmark) if benchmark is not None else None
 
 
 def estimate_requests(requests: Sequence[JudgeRequest], *, judge: str, price: tuple[float, float] | None,
@@ -102,7 +90,8 @@ def estimate_requests(requests: Sequence[JudgeRequest], *, judge: str, price: tu
     ``completion_tokens`` per call defaults to the benchmark's typical count (else ``max_tokens``)."""
     todo = [r for r in requests if not (is_cached and is_cached(r))]
     prompt, how = count_prompt_tokens(todo)
-    typical = completion_tokens if completion_tokens is not None else _typical(benchmark)[1]
+    spec = _judge_spec(benchmark)
+    typical = completion_tokens if completion_tokens is not None else spec.tokens_per_unit[1] if spec else None
     expected = sum(r.max_tokens if typical is None else min(typical, r.max_tokens) for r in todo)
     return CostEstimate(judge, benchmark, official, len(requests), len(requests) - len(todo), sum(prompt), expected,
                         sum(r.max_tokens for r in todo), price, batch_price, how)
@@ -117,6 +106,8 @@ def estimate_items(benchmark: str, n_items: int, *, judge: str, price: tuple[flo
     ``typical`` (prompt, completion) tokens per call and ``calls_per_item`` default to the
     benchmark spec's (``JudgeSpec.tokens_per_unit``, ``units_per_item``)."""
     judge_spec = _judge_spec(benchmark)
+    if judge_spec is None:
+        raise ValueError(f"{benchmark} has no judge")
     measured = typical is None and judge_spec.tokens_measured
     per_in, per_out = judge_spec.tokens_per_unit if typical is None else typical
     calls = calls_per_item if calls_per_item is not None else judge_spec.units_per_item

@@ -36,33 +36,19 @@ from harness.yaml_config import load_yaml_config
 
 if TYPE_CHECKING:
     from harness.benchmarks.base import JudgeOptions
-    from harness.benchmarks.spec import JudgeProtocol, JudgeSpec
+    from harness.benchmarks.spec import JudgeProtocol
 
 PRESETS_DIR = Path(__file__).resolve().with_name("presets")
 
 
 def protocol_of(benchmark: str) -> JudgeProtocol:
     """The judging protocol ``benchmark`` declares in its spec (``JudgeSpec.protocol``)."""
-    from harness.benchmarks import all_specs
+    from harness.benchmarks import judge_specs
 
-    judged = {s.name: s.judge.protocol for s in all_specs() if s.judge is not None and s.judge.protocol is not None}
+    judged = {name: j.protocol for name, j in judge_specs().items() if j.protocol is not None}
     if benchmark not in judged:
         raise ValueError(str(did_you_mean(benchmark, judged, "judged benchmark")))
     return judged[benchmark]
-
-
-def _judge_spec(benchmark: str) -> JudgeSpec:
-    from harness.benchmarks import get_spec
-
-    judge = get_spec(benchmark).judge
-    assert judge is not None
-    return judge
-
-
-def _reference_graded() -> list[str]:
-    from harness.benchmarks import all_specs
-
-    return [s.name for s in all_specs() if s.judge is not None and s.judge.uses_references]
 
 
 def resolve_ref(ref: str) -> Any:
@@ -164,6 +150,9 @@ class JudgePreset(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> JudgePreset:
+        from harness.benchmarks import judge_specs
+
+        judged = judge_specs()
         if self.batch_price_per_mtok is not None and self.serving.kind != "openai":
             raise ValueError("batch_price_per_mtok is only for judges served by OpenAI (the Batch API)")
         for bench, j in self.benchmarks.items():
@@ -171,7 +160,7 @@ class JudgePreset(_Strict):
                 spec = protocol_of(bench)
             except ValueError as exc:
                 raise ValueError(f"benchmarks.{bench}: {exc}") from None
-            judge_spec = _judge_spec(bench)
+            judge_spec = judged[bench]
             if j.protocol != spec.name or j.parser != spec.parser:
                 raise ValueError(f"{bench}: the benchmark implements protocol {spec.name!r} with parser "
                                  f"{spec.parser!r}, not {j.protocol!r} / {j.parser!r}")
@@ -180,7 +169,7 @@ class JudgePreset(_Strict):
                 raise ValueError(f"{bench}: prompts must pin exactly the protocol's prompts {spec.prompts}")
             if j.reference_model is not None and not judge_spec.uses_references:
                 raise ValueError(f"{bench}: reference_model is for benchmarks graded against reference answers "
-                                 f"({', '.join(_reference_graded())})")
+                                 f"({', '.join(n for n, js in judged.items() if js.uses_references)})")
             if j.official:
                 official = judge_spec.default_model
                 if self.serving.kind != "openai" or self.model != official or j.decoding.overrides() \

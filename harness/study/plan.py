@@ -109,8 +109,9 @@ def imported_job(spec: JobSpec, store: StoreSettings) -> Job | None:
 
     results = Path(store.results_dir)
     if not (results / safe_name(spec.model)).is_dir():
-        known = sorted(p.name for p in results.iterdir() if p.is_dir() and not p.name.startswith(".")
-                       and p.name not in ("tables", "studies", "judge_agreement")) if results.is_dir() else []
+        from harness.compare.runs import discover
+
+        known = list(discover(results)) if results.is_dir() else []  # the model folders holding runs
         err = did_you_mean(spec.model, known, "imported run", where=str(results), list_known=True)
         raise HarnessError(f"{spec.where}: {err}" if known else f"{spec.where}: {err} (it holds no results)")
     try:

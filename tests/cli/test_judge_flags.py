@@ -23,7 +23,8 @@ def test_judge_model_without_key_or_url_is_refused_not_faked_by_the_embedded_jud
 
 def test_study_of_an_unknown_imported_run_names_the_runs_there(tmp_path, capsys):
     results = tmp_path / "results"
-    (results / "claude-2").mkdir(parents=True)
+    (results / "claude-2" / "alpaca_eval").mkdir(parents=True)
+    (results / "claude-2" / "alpaca_eval" / "generations.jsonl").write_text("")  # a run (of no records)
     study = tmp_path / "s.yaml"
     study.write_text(yaml.safe_dump({"name": "s", "models": [{"imported": "claud-2"}], "benchmarks": ["alpaca_eval"]}))
     assert main(["study", str(study), "--results-dir", str(results), "--dry-run"]) == 2
