@@ -194,10 +194,11 @@ def hf_kwargs(model: ResolvedModel) -> dict[str, Any]:
     return kw
 
 
-# Loaded models and tokenizers, most recently used last. The embedded default decodes and judges
-# with one model: without this the GGUF would be de-quantized twice (the backend, the local judge).
-# Two models at most stay loaded (the model evaluated and a local judge); a third evicts the
-# least recently used before it loads, so a study over many models holds no more than two.
+# Loaded models and tokenizers, most recently used last: a backend and a local judge of the same
+# model in the same dtype share one copy (the embedded default decodes in its config's cpu_dtype and
+# judges in judge_dtype(), two copies, each loaded from the GGUF's conversion). Two models at most
+# stay loaded (the model evaluated and a local judge); a third evicts the least recently used
+# before it loads, so a study over many models holds no more than two.
 MAX_CACHED_MODELS = 2
 _models: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _tokenizers: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
@@ -219,18 +220,12 @@ def load_tokenizer(model: ResolvedModel) -> Any:
             return _tokenizers[key]
     from transformers import AutoTokenizer
 
-    from harness import gguf_cache
     from harness.quiet import quiet_libraries
     from harness.timing import stage
 
-    converted = gguf_cache.cached_part(model)
     try:
-        with stage("load"), quiet_libraries(), gguf_shortcuts(model):
-            if converted is not None:
-                tokenizer = AutoTokenizer.from_pretrained(converted, local_files_only=True)
-            else:
-                tokenizer = AutoTokenizer.from_pretrained(model.source, **hf_kwargs(model))
-                gguf_cache.save_part(model, tokenizer)
+        with stage("load"), quiet_libraries():
+            tokenizer = _from_pretrained(AutoTokenizer, model)
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise HarnessError(f"cannot load the tokenizer of {model.source}: {first}") from None
@@ -254,26 +249,35 @@ def load_causal_lm(model: ResolvedModel, *, dtype: Any, device: str = "cpu") -> 
             _models.popitem(last=False)
     from transformers import AutoModelForCausalLM
 
-    from harness import gguf_cache
     from harness.quiet import quiet_libraries
     from harness.timing import stage
 
     _loading_line(model, dtype, device)
-    converted = gguf_cache.cached_part(model, dtype)
     try:
-        with stage("load"), quiet_libraries(), gguf_shortcuts(model):
-            if converted is not None:
-                loaded = AutoModelForCausalLM.from_pretrained(converted, dtype=dtype, local_files_only=True)
-            else:
-                loaded = AutoModelForCausalLM.from_pretrained(model.source, dtype=dtype, **hf_kwargs(model))
-                gguf_cache.save_part(model, loaded, dtype)
-            loaded = loaded.to(device).eval()
+        with stage("load"), quiet_libraries():
+            loaded = _from_pretrained(AutoModelForCausalLM, model, dtype).to(device).eval()
     except (OSError, ValueError) as exc:
         raise HarnessError(f"cannot load model {model.source}: {str(exc).splitlines()[0]}") from None
     finally:
         _gguf_readers.clear()  # the weights are in: the parsed file is not needed any more
     with _cache_lock:
         _models[key] = loaded
+    return loaded
+
+
+def _from_pretrained(auto_cls: Any, model: ResolvedModel, dtype: Any | None = None) -> Any:
+    """``auto_cls.from_pretrained`` of ``model`` (a tokenizer, or a model in ``dtype``): from the
+    GGUF's conversion where one was saved (:mod:`harness.gguf_cache`), else from the source, saving
+    the conversion of a GGUF for the next load."""
+    from harness import gguf_cache
+
+    kwargs = {} if dtype is None else {"dtype": dtype}
+    converted = gguf_cache.cached_part(model, dtype)
+    if converted is not None:
+        return auto_cls.from_pretrained(converted, local_files_only=True, **kwargs)
+    with gguf_shortcuts(model):
+        loaded = auto_cls.from_pretrained(model.source, **kwargs, **hf_kwargs(model))
+    gguf_cache.save_part(model, loaded, dtype)
     return loaded
 
 

@@ -9,7 +9,8 @@
   run with a HarnessError; other 4xx fail that request only (``JudgeResponse.error``), never cached.
 - Cache: sqlite in WAL mode keyed by ``JudgeRequest.cache_key(endpoint)`` (sha256 of the full
   request and the endpoint it goes to); every answer is committed as it arrives, before the next
-  request goes out, so a killed run loses only the calls in flight and no paid call is repeated. The API key is never part of it.
+  request goes out, so a killed run loses only the calls in flight and no paid call is repeated.
+  The API key is never part of it.
 - API key: read from the environment variable named in the config (default ``OPENAI_API_KEY``);
   it is never stored in the config, never printed, and redacted from every error message.
 - Cost: USD per million tokens (input, output) from ``PRICES_PER_MTOK`` (OpenAI list prices as of
@@ -170,8 +171,8 @@ class JudgeCache:
             row = self._db.execute("SELECT response FROM judge_calls WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def put(self, request: JudgeRequest, response: dict[str, Any], key: str, commit: bool = True) -> None:
-        """Insert one answer; ``commit=False`` leaves it to the next :meth:`commit` (a batch of answers)."""
+    def put(self, request: JudgeRequest, response: dict[str, Any], key: str) -> None:
+        """Insert one answer, committed at once."""
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self._lock, _sqlite_errors(self.path):
             self._db.execute(
@@ -179,11 +180,6 @@ class JudgeCache:
                 (key, request.model, json.dumps(request.to_dict(), ensure_ascii=False),
                  json.dumps(response, ensure_ascii=False), created),
             )
-            if commit:
-                self._db.commit()
-
-    def commit(self) -> None:
-        with self._lock, _sqlite_errors(self.path):
             self._db.commit()
 
     def __len__(self) -> int:

@@ -18,9 +18,9 @@ none. For AlpacaEval's one-token m/M protocol it returns the model's own log-pro
 The model's preferences are its own; only the format is enforced. The official judges' protocols
 are untouched: this is what the embedded judge answers to them.
 
-Greedy, fp32 on the CPU, one request at a time (a lock serialises the model), on the process's
-shared copy of the weights (:func:`harness.model_loading.load_causal_lm`): when the embedded
-default both decodes and judges, it is loaded once.
+Greedy on the CPU in :func:`judge_dtype` (bfloat16 where the CPU has bf16 dot products, else
+float32), one request at a time (a lock serialises the model), on the process's shared copy of
+the weights in that dtype (:func:`harness.model_loading.load_causal_lm`).
 """
 
 from __future__ import annotations

@@ -61,7 +61,8 @@ def generation_manifest(job: Job, gen: GenerationSettings, backend: str, command
     m = job.model
     return base_manifest(
         command=command, model=m.name, model_id=m.model_id, model_source=m.source, revision=m.revision,
-        benchmark=job.name, backend=backend, backend_options=backend_options, template=job.template.id, template_hash=job.template.sha256,
+        benchmark=job.name, backend=backend, backend_options=backend_options, template=job.template.id,
+        template_hash=job.template.sha256,
         authors_exact=gen.authors_exact, params=job.params.to_dict(), seed=job.params.seed,
         alpaca_eval_062_beam_quirk=gen.alpaca_eval_062_quirk, num_samples=gen.num_samples,
         n_items=len(job.items), limit=gen.limit, run_config=job.run_config,
