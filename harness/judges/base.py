@@ -2,7 +2,8 @@
 
 Implementations (see ``harness.judges.client``) must: preserve request order in
 ``complete_many``, never repeat a call whose response is in the persistent cache, and
-never write an API key anywhere.
+never write an API key anywhere. ``complete_each`` is the streaming form benchmarks judge through:
+answers are handed over as they complete, so no chunk waits for the slowest call of the one before.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -79,6 +80,33 @@ class JudgeClient(ABC):
     @abstractmethod
     def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
         """Answer every request (cache first, then the endpoint), in request order."""
+
+    def complete_each(self, requests: Iterable[JudgeRequest], on_answer: AnswerSink, chunk: int,
+                      total: int | None = None) -> None:
+        """Answer every request, calling ``on_answer(position, response)`` for each as it is answered.
+
+        ``requests`` may be lazy: a streaming client (``OpenAIJudgeClient``) builds request k+1 while
+        earlier ones are in flight, and ``on_answer(k, ...)`` always comes after request k was drawn.
+        This default hands ``chunk`` requests at a time to ``complete_many`` (a Batch API client: one
+        job per chunk). ``total``: how many there are, for a progress bar.
+        """
+        batch: list[JudgeRequest] = []
+        start = 0
+        for req in requests:
+            batch.append(req)
+            if len(batch) >= chunk:
+                _hand_over(self.complete_many(batch), start, on_answer)
+                start, batch = start + len(batch), []
+        if batch:
+            _hand_over(self.complete_many(batch), start, on_answer)
+
+
+AnswerSink = Callable[[int, JudgeResponse], None]
+
+
+def _hand_over(responses: list[JudgeResponse], start: int, on_answer: AnswerSink) -> None:
+    for offset, resp in enumerate(responses):
+        on_answer(start + offset, resp)
 
 
 ALL_AT_ONCE = 2**31 - 1  # a chunk size meaning "every pending request in one call"

@@ -24,13 +24,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.benchmarks.base import Benchmark, BenchmarkItem, JudgeOptions
-from harness.judges.base import ALL_AT_ONCE, JudgeClient, JudgeRequest, JudgeResponse
+from harness.judges.base import ALL_AT_ONCE, AnswerSink, JudgeClient, JudgeRequest, JudgeResponse
 from harness.judges.progress import JudgeProgress
 from harness.pipeline.settings import EMBEDDED_JUDGE_NOTE, JudgeSettings
 
@@ -130,6 +130,18 @@ class JudgeSession(JudgeClient):
 
             return PresetJudgeClient(self.client, preset, self.benchmark).complete_many(requests)
         return self.client.complete_many(requests)
+
+    def complete_each(self, requests: Iterable[JudgeRequest], on_answer: AnswerSink, chunk: int,
+                      total: int | None = None) -> None:
+        if self.client is None:  # benchmarks call this with at least one request
+            self._start()
+        preset = self.settings.preset
+        if preset is not None and self.benchmark is not None:
+            from harness.judges.presets import PresetJudgeClient
+
+            PresetJudgeClient(self.client, preset, self.benchmark).complete_each(requests, on_answer, chunk, total)
+        else:
+            self.client.complete_each(requests, on_answer, chunk, total)
 
     def usage(self) -> dict[str, Any]:
         return self.client.usage.to_dict() if self.client is not None else {"calls": 0, "failures": 0}

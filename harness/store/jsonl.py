@@ -150,6 +150,35 @@ def append_jsonl(path: Path, records: Iterable[dict[str, Any]], *, repair: bool 
             os.fsync(fh.fileno())
 
 
+class BufferedAppender:
+    """Rows appended (:func:`append_jsonl`) every ``every`` rows and when the block ends, also when it
+    ends with an error: rows finished before a failure are kept. As a context manager."""
+
+    def __init__(self, path: Path, every: int) -> None:
+        self.path, self.every = Path(path), max(1, every)
+        self._rows: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self.every:
+            self.flush()
+
+    def extend(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            self.add(row)
+
+    def flush(self) -> None:
+        rows, self._rows = self._rows, []
+        if rows:
+            append_jsonl(self.path, rows)
+
+    def __enter__(self) -> BufferedAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+
 def json_safe(obj: Any) -> Any:
     """``obj`` with every NaN/inf float replaced by None: JSON has no NaN, and a metric that could
     not be computed (e.g. every judgment failed) is "not measured", which readers show as empty."""

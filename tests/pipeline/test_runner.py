@@ -10,7 +10,7 @@ import pytest
 import harness.backends as backends
 from harness.backends.base import Backend, GenerationRequest, GenerationResult, SamplingParams
 from harness.errors import HarnessError
-from harness.judges.base import JudgeRequest
+from harness.judges.base import JudgeClient, JudgeRequest
 from harness.judges.local_server import LocalJudgeServer, hashed_preference_responder
 from harness.pipeline.generate_stage import LazyBackend
 from harness.pipeline.jobs import ModelSession
@@ -230,7 +230,7 @@ class _EchoBackend(Backend):
                                    num_output_tokens=5, finish_reason="stop", seconds=0.0)
 
 
-class _RatingJudge:
+class _RatingJudge(JudgeClient):
     def __init__(self) -> None:
         from harness.judges.client import RunUsage
 

@@ -110,3 +110,16 @@ def test_concurrent_atomic_writers_of_one_file_never_fail(tmp_path):
     for t in threads:
         t.join()
     assert errors == [] and json.loads(path.read_text())["i"] == 199 and not list(tmp_path.glob("*.tmp"))
+
+
+def test_buffered_appender_writes_every_n_rows_and_what_is_left_on_error(tmp_path):
+    from harness.store.jsonl import BufferedAppender
+
+    path = tmp_path / "rows.jsonl"
+    with pytest.raises(RuntimeError), BufferedAppender(path, every=3) as out:
+        for i in range(5):
+            out.add({"i": i})
+            if i == 2:
+                assert [r["i"] for r in read_jsonl(path)] == [0, 1, 2]  # flushed at 3 rows
+        raise RuntimeError("stopped mid-way")
+    assert [r["i"] for r in read_jsonl(path)] == [0, 1, 2, 3, 4]  # the finished rows are kept

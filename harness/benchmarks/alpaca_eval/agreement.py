@@ -7,7 +7,7 @@ with this benchmark's parser: the preference from the stored ``raw_completion`` 
 (:func:`protocol.preference_for`, the alpaca_eval logprob parser and the position switch), else the
 stored ``preference`` (files without raw completions). Rows of identical outputs (a draw without a
 call) and rows without a preference are left out. The new judge gets the same prompt through the
-benchmark's own chunk judging (``_judge_chunk``: the request, the switch, the logprob parser).
+benchmark's own judging (``judge_pending``: the request, the switch, the logprob parser).
 
 Labels: ``model`` (preference > 1.5), ``reference`` (< 1.5), ``tie`` (1.5); AlpacaEval's verdict is
 already a winner, so the collapsed comparison equals the exact one. Score: ``100 * (preference - 1)``,
@@ -33,7 +33,7 @@ from harness.agreement.base import (
 )
 from harness.benchmarks.alpaca_eval import protocol
 from harness.benchmarks.base import BenchmarkItem, JudgeOptions, scored_judge
-from harness.judges.base import JudgeClient, JudgeRequest, judge_chunk
+from harness.judges.base import JudgeClient, JudgeRequest
 from harness.store.jsonl import read_jsonl, read_records
 
 
@@ -101,7 +101,7 @@ class AlpacaEvalAgreement(AgreementProtocol):
                 for u in units]
 
     def judge(self, client: JudgeClient, units: Sequence[Unit], options: JudgeOptions) -> list[NewVerdict]:
-        from harness.benchmarks.alpaca_eval.benchmark import _judge_chunk
+        from harness.benchmarks.alpaca_eval.benchmark import judge_pending
         from harness.store import JudgeId
 
         judge = JudgeId(options.judge_model or protocol.DEFAULT_JUDGE_MODEL, client.endpoint)
@@ -109,10 +109,7 @@ class AlpacaEvalAgreement(AgreementProtocol):
                  for u in units]
         answers = {u.key: SimpleNamespace(output=u.fields["output_2"], model=u.model) for u in units}
         rows: dict[str, dict[str, Any]] = {}
-        step = judge_chunk(client, self.chunk)
-        for start in range(0, len(items), step):
-            for row in _judge_chunk(client, items[start:start + step], answers, judge):
-                rows[row["item_id"]] = row
+        judge_pending(client, items, answers, judge, lambda row: rows.__setitem__(row["item_id"], row), self.chunk)
         return [NewVerdict(value=rows[u.key]["preference"], error=rows[u.key].get("error"),
                            cached=bool(rows[u.key].get("cached"))) for u in units]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,7 +20,7 @@ from harness.benchmarks.base import (
     judge_details,
 )
 from harness.errors import HarnessError
-from harness.judges.base import judge_chunk
+from harness.judges.base import JudgeRequest, JudgeResponse, judge_chunk
 from harness.manifest import base_manifest, package_versions
 from harness.store import (
     GenerationRecord,
@@ -30,7 +31,7 @@ from harness.store import (
     read_generation_manifest,
     select_judgments,
 )
-from harness.store.jsonl import append_jsonl, read_jsonl
+from harness.store.jsonl import BufferedAppender, read_jsonl
 from harness.store.judgments import failed_calls_error
 from harness.store.layout import ANNOTATIONS, GENERATIONS
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from harness.benchmarks.spec import BenchmarkSpec
     from harness.judges.base import JudgeClient
 
-CHUNK = 256  # rows are appended (fsynced) per CHUNK calls; each call is already cached as it completes
+CHUNK = 256  # rows are appended (fsynced) per CHUNK answers; each call is already cached as it completes
 
 
 class AlpacaEval2(Benchmark):
@@ -76,9 +77,8 @@ class AlpacaEval2(Benchmark):
         done = {(r["instruction"], r["output_2"]) for r in read_jsonl(run_dir / ANNOTATIONS)
                 if JudgeId.of(r) == judge and not math.isnan(scoring._as_float(r.get("preference")))}
         pending = [by_id[i] for i in answers if (by_id[i].turns[0], answers[i].output) not in done]
-        step = judge_chunk(client, CHUNK)  # a Batch API client takes them all: one batch per job
-        for start in range(0, len(pending), step):
-            append_jsonl(run_dir / ANNOTATIONS, _judge_chunk(client, pending[start: start + step], answers, judge))
+        with BufferedAppender(run_dir / ANNOTATIONS, CHUNK) as out:
+            judge_pending(client, pending, answers, judge, out.add)
 
     # ----------------------------------------------------------------- score
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
@@ -169,32 +169,45 @@ class AlpacaEval2(Benchmark):
         return payload
 
 
-def _judge_chunk(client: JudgeClient, chunk: list[BenchmarkItem], answers: dict[str, Any], judge: JudgeId
-                 ) -> list[dict[str, Any]]:
-    """Annotation rows of one chunk: identical outputs are a draw without a call (as alpaca_eval)."""
-    rows, calls = [], []
-    for it in chunk:
-        output, model = answers[it.item_id].output, answers[it.item_id].model
-        row = _row(it, output, model, judge)
+def judge_pending(client: JudgeClient, pending: list[BenchmarkItem], answers: dict[str, Any], judge: JudgeId,
+                  keep: Callable[[dict[str, Any]], None], chunk: int = CHUNK) -> None:
+    """Annotation rows of ``pending``, handed to ``keep`` as the judge answers them: identical outputs
+    are a draw without a call (as alpaca_eval); each request is built as the client draws it."""
+    calls: list[BenchmarkItem] = []
+    for it in pending:
+        output = answers[it.item_id].output
         if it.reference == output:
-            row.update(preference=1.5, raw_completion=None, is_switched_outputs=None, cache_key=None, judge_call=False)
-            rows.append(row)
+            keep({**_row(it, output, answers[it.item_id].model, judge), "preference": 1.5, "raw_completion": None,
+                     "is_switched_outputs": None, "cache_key": None, "judge_call": False})
         else:
-            req, switched = protocol.judge_request(it.turns[0], it.reference, output, judge.model)
+            calls.append(it)
+    rows: list[dict[str, Any]] = []
+
+    def requests() -> Iterator[JudgeRequest]:
+        for it in calls:
+            row = _row(it, answers[it.item_id].output, answers[it.item_id].model, judge)
+            req, switched = protocol.judge_request(it.turns[0], it.reference, row["output_2"], judge.model)
             row.update(is_switched_outputs=switched, cache_key=req.cache_key(judge.endpoint))
-            calls.append((row, req))
-    responses = client.complete_many([req for _, req in calls]) if calls else []
-    for (row, _), resp in zip(calls, responses, strict=True):
-        tl = resp.top_logprobs
-        pref = protocol.parse_preference(tl, row["is_switched_outputs"]) if resp.content is not None else math.nan
-        row["preference"] = None if math.isnan(pref) else pref  # JSON has no NaN; None reads back as NaN
-        row["raw_completion"] = None if resp.content is None else {
-            "text": resp.content, "logprobs": {"content": [{"top_logprobs": pos} for pos in (tl or [])]}}
-        row.update(error=resp.error, cached=resp.cached, prompt_tokens=resp.prompt_tokens,
-                   completion_tokens=resp.completion_tokens, price_per_example=resp.extra.get("cost_usd"),
-                   served_model=resp.extra.get("served_model"))
-        rows.append(row)
-    return rows
+            rows.append(row)
+            yield req
+
+    def answered(position: int, resp: JudgeResponse) -> None:
+        keep(_with_answer(rows[position], resp))
+
+    if calls:  # a Batch API client takes them all: one batch per job
+        client.complete_each(requests(), answered, judge_chunk(client, chunk), total=len(calls))
+
+
+def _with_answer(row: dict[str, Any], resp: JudgeResponse) -> dict[str, Any]:
+    tl = resp.top_logprobs
+    pref = protocol.parse_preference(tl, row["is_switched_outputs"]) if resp.content is not None else math.nan
+    row["preference"] = None if math.isnan(pref) else pref  # JSON has no NaN; None reads back as NaN
+    row["raw_completion"] = None if resp.content is None else {
+        "text": resp.content, "logprobs": {"content": [{"top_logprobs": pos} for pos in (tl or [])]}}
+    row.update(error=resp.error, cached=resp.cached, prompt_tokens=resp.prompt_tokens,
+               completion_tokens=resp.completion_tokens, price_per_example=resp.extra.get("cost_usd"),
+               served_model=resp.extra.get("served_model"))
+    return row
 
 
 def _row(item: BenchmarkItem, output: str, model: str, judge: JudgeId) -> dict[str, Any]:

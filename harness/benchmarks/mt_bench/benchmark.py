@@ -20,7 +20,7 @@ from harness.benchmarks.base import (
 from harness.benchmarks.mt_bench import data, protocol
 from harness.benchmarks.mt_bench.spec import SPEC
 from harness.errors import HarnessError
-from harness.judges.base import judge_chunk
+from harness.judges.base import JudgeResponse, judge_chunk
 from harness.manifest import base_manifest, sha256_text
 from harness.store import (
     JudgeId,
@@ -30,7 +30,7 @@ from harness.store import (
     select_judgments,
     turn_answers,
 )
-from harness.store.jsonl import append_jsonl, read_jsonl
+from harness.store.jsonl import BufferedAppender, read_jsonl
 from harness.store.judgments import failed_calls_error
 from harness.store.layout import ANNOTATIONS
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from harness.benchmarks.spec import BenchmarkSpec
     from harness.judges.base import JudgeClient
 
-CHUNK = 64
+CHUNK = 64  # rows are appended (fsynced) per CHUNK answers; each call is already cached as it completes
 
 
 def _sha(parts: list[str] | None) -> str | None:
@@ -120,19 +120,19 @@ class MTBench(Benchmark):
                        "answers_sha256": _sha(answers), "reference_sha256": _sha(ref)}
                 if _unit_key(row) not in done:
                     pending.append((row, protocol.judge_messages(prompt, text)))
-        step = judge_chunk(client, CHUNK)  # a Batch API client takes them all: one batch per job
-        for start in range(0, len(pending), step):
-            chunk = pending[start : start + step]
-            responses = client.complete_many([protocol.judge_request(m, judge_model, max_tokens) for _, m in chunk])
-            rows = []
-            for (row, msgs), resp in zip(chunk, responses, strict=True):
-                ok = resp.content is not None
-                rows.append({**row, "user_prompt": msgs[-1]["content"], "judgment": resp.content,
-                             "score": protocol.parse_rating(resp.content) if ok else None,
-                             "error": None if ok else (resp.error or "judge call failed"), "cached": resp.cached,
-                             "prompt_tokens": resp.prompt_tokens, "completion_tokens": resp.completion_tokens,
-                             "cost_usd": resp.extra.get("cost_usd"), "served_model": resp.extra.get("served_model")})
-            append_jsonl(ann_path, rows)
+        def answered(position: int, resp: JudgeResponse) -> None:
+            row, msgs = pending[position]
+            ok = resp.content is not None
+            out.add({**row, "user_prompt": msgs[-1]["content"], "judgment": resp.content,
+                     "score": protocol.parse_rating(resp.content) if ok else None,
+                     "error": None if ok else (resp.error or "judge call failed"), "cached": resp.cached,
+                     "prompt_tokens": resp.prompt_tokens, "completion_tokens": resp.completion_tokens,
+                     "cost_usd": resp.extra.get("cost_usd"), "served_model": resp.extra.get("served_model")})
+
+        if pending:  # a Batch API client takes them all: one batch per job
+            with BufferedAppender(ann_path, CHUNK) as out:
+                client.complete_each((protocol.judge_request(m, judge_model, max_tokens) for _, m in pending),
+                                     answered, judge_chunk(client, CHUNK), total=len(pending))
 
     # ----------------------------------------------------------------- score
     def score(self, run_dir: Path, options: ScoreOptions) -> dict[str, Any]:
