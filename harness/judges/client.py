@@ -160,10 +160,6 @@ class JudgeCache:
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            # no checkpoint (an fsync) every 1000 pages while calls are in flight: it cost 80 us per
-            # answer; the WAL is checkpointed when the connection closes. Kill-safety is unchanged:
-            # every commit is in the WAL file, which the next open replays
-            self._db.execute("PRAGMA wal_autocheckpoint=50000")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS judge_calls (key TEXT PRIMARY KEY, model TEXT, request TEXT NOT NULL,"
                 " response TEXT NOT NULL, created_utc TEXT NOT NULL)"
@@ -231,7 +227,10 @@ class OpenAIJudgeClient(JudgeClient):
             results[position] = response
 
         self.complete_each(requests, keep, len(requests) or 1)
-        return [r for r in results if r is not None]
+        answered = [r for r in results if r is not None]
+        if len(answered) != len(requests):  # complete_each answers every position or raises
+            raise RuntimeError(f"judge client answered {len(answered)} of {len(requests)} requests")
+        return answered
 
     @timed("judge")
     def complete_each(self, requests: Iterable[JudgeRequest], on_answer: AnswerSink, chunk: int = 0,
@@ -244,82 +243,23 @@ class OpenAIJudgeClient(JudgeClient):
             return
         if self.progress is not None and total:
             self.progress.submit(total)
-        _run_coroutine(self._stream(iter(requests), on_answer, counted=total is not None))
+        from harness.judges.stream import CallStream
+
+        transport = make_transport(self.config.base_url, self.__key, self.config.timeout_s, self.config.transport)
+        stream = CallStream(self, transport, on_answer, count_each=total is None)
+        _run_coroutine(stream.run(iter(requests)))
 
     # ----------------------------------------------------------------- private
-    async def _stream(self, requests: Iterator[JudgeRequest], on_answer: AnswerSink, counted: bool) -> None:
-        """At most ``concurrency`` calls in flight; a request equal to one already sent waits for that
-        call's answer instead of paying again. The first failure that stops the run (a refused key,
-        ``on_answer`` raising) cancels the calls in flight."""
-        c = self.config
-        transport = make_transport(c.base_url, self.__key, c.timeout_s, c.transport)
-        slots = asyncio.Semaphore(c.concurrency)
-        sent: dict[str, asyncio.Future[JudgeResponse]] = {}
-        tasks: set[asyncio.Task[None]] = set()
-        fatal: list[BaseException] = []
-
-        async def call(position: int, key: str, req: JudgeRequest, answer: asyncio.Future[JudgeResponse]) -> None:
-            try:
-                resp = await self._call_with_retries(transport, req)
-                if resp.content is not None and self.cache is not None:
-                    # committed before the slot is released: the request it lets out next is sent
-                    # after this answer is on disk, so a kill loses only calls in flight
-                    self.cache.put(req, _response_to_dict(resp), key=key)
-            finally:
-                slots.release()
-            answer.set_result(resp)
-            await asyncio.sleep(0)  # the request the freed slot lets out goes first, then the caller's work
-            self._handed(position, resp, on_answer, failed=resp.content is None)
-
-        async def duplicate(position: int, answer: asyncio.Future[JudgeResponse]) -> None:
-            self._handed(position, await answer, on_answer, cached=True)
-
-        def spawn(coro: Any) -> None:
-            task = asyncio.ensure_future(coro)
-            tasks.add(task)
-            task.add_done_callback(finished)
-
-        def finished(task: asyncio.Task[None]) -> None:
-            tasks.discard(task)
-            if not task.cancelled() and task.exception() is not None:
-                fatal.append(task.exception())
-
-        try:
-            for position, req in enumerate(requests):
-                if self.progress is not None and not counted:
-                    self.progress.submit(1)
-                key = req.cache_key(self.endpoint)
-                if key in sent:
-                    spawn(duplicate(position, sent[key]))
-                    continue
-                hit = self.cache.get(key) if self.cache is not None else None
-                if hit is not None:
-                    self.usage.cache_hits += 1
-                    self._handed(position, _response_from_dict(hit, cached=True), on_answer, cached=True)
-                    continue
-                await slots.acquire()
-                if fatal:
-                    slots.release()
-                    break
-                sent[key] = asyncio.get_running_loop().create_future()
-                spawn(call(position, key, req, sent[key]))
-            while tasks and not fatal:
-                await asyncio.wait(set(tasks), return_when=asyncio.FIRST_EXCEPTION)
-        finally:
-            for task in list(tasks):
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await transport.close()
-        if fatal:
-            raise fatal[0]
-
-    def _handed(self, position: int, resp: JudgeResponse, on_answer: AnswerSink, *, cached: bool = False,
-                failed: bool = False) -> None:
+    def hand_over(self, position: int, resp: JudgeResponse, on_answer: AnswerSink, *, cached: bool = False,
+                  failed: bool = False) -> None:
+        """Count one answer on the progress bar and give it to the caller's ``on_answer``."""
         if self.progress is not None:
             self.progress.result(cached=cached, failed=failed)
         on_answer(position, resp)
 
-    async def _call_with_retries(self, transport: Transport, req: JudgeRequest) -> JudgeResponse:
+    async def ask(self, transport: Transport, req: JudgeRequest) -> JudgeResponse:
+        """One request through the retry policy: the answer, or a failed response saying why; a
+        refused key raises HarnessError."""
         body = chat_body(req)
 
         def retried(_: Any) -> None:
@@ -402,16 +342,31 @@ def _run_coroutine(coro: Any) -> Any:
     except RuntimeError:
         return asyncio.run(coro)
     box: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def tracked() -> Any:
+        box["loop"], box["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        started.set()
+        return await coro
 
     def target() -> None:
         try:
-            box["value"] = asyncio.run(coro)
+            box["value"] = asyncio.run(tracked())
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             box["error"] = exc
+        finally:
+            started.set()
 
     t = threading.Thread(target=target)
     t.start()
-    t.join()
+    try:
+        started.wait()
+        t.join()
+    except BaseException:  # Ctrl-C in the notebook: stop the calls in flight too, then re-raise
+        if "loop" in box:
+            box["loop"].call_soon_threadsafe(box["task"].cancel)
+        t.join()
+        raise
     if "error" in box:
         raise box["error"]
     return box["value"]

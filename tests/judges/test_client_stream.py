@@ -104,3 +104,38 @@ def test_responder_reply_object_round_trips_through_the_stream(tmp_path):
         got: dict[int, JudgeResponse] = {}
         _client(srv, tmp_path).complete_each([_req(0)], got.__setitem__, chunk=1)
     assert got[0].content == "[[7]]"
+
+
+def _slow_for(prompt: str, seconds: float):
+    def respond(body):
+        if body["messages"][-1]["content"] == prompt:
+            time.sleep(seconds)
+        return hashed_preference_responder(body)
+
+    return respond
+
+
+def test_a_sink_failing_while_the_next_request_waits_for_a_slot_stops_at_once(tmp_path):
+    """The slow call in flight is not waited for: the failure ends the stream while the next
+    request is still waiting for a slot."""
+    with LocalJudgeServer(_slow_for("q1", 5.0)) as srv:
+        client = _client(srv, tmp_path, concurrency=2)
+
+        def sink(pos: int, resp: JudgeResponse) -> None:
+            raise OSError("disk full (test)")
+
+        start = time.perf_counter()
+        with pytest.raises(OSError, match="disk full"):
+            client.complete_each([_req(i) for i in range(20)], sink, chunk=8)
+        assert time.perf_counter() - start < 3.0
+        assert srv.request_count <= 3
+
+
+def test_a_duplicate_drawn_after_its_call_finished_is_a_free_cache_hit(tmp_path):
+    with LocalJudgeServer(hashed_preference_responder) as srv:
+        client = _client(srv, tmp_path, concurrency=1, price_per_mtok=(10.0, 30.0))
+        got: dict[int, JudgeResponse] = {}
+        client.complete_each([_req(0), _req(1), _req(0)], got.__setitem__, chunk=8)
+    assert srv.request_count == 2
+    assert not got[0].cached and got[0].extra["cost_usd"] > 0
+    assert got[2].cached and got[2].extra["cost_usd"] == 0.0 and got[2].content == got[0].content
