@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,4 +84,9 @@ def run(args: argparse.Namespace) -> int:
     text = render(result, args.format, Path(results_dir))
     from harness.cli.options import print_or_write
 
-    return print_or_write(text, args.output)
+    code = print_or_write(text, args.output)
+    if all(c.method == "unavailable" for c in result.comparisons):  # the rows say why; a script must see it too
+        print(f"simpo-harness compare: no comparison could be computed ({len(result.comparisons)} row(s) "
+              "unavailable)", file=sys.stderr)
+        return code or 1
+    return code

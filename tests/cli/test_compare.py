@@ -111,6 +111,12 @@ def test_baseline_pairs_and_missing_benchmarks(native, capsys):
     rows = [(c["model_a"], c["model_b"], c["method"]) for c in payload["comparisons"]]
     assert rows[0][:2] == ("strong", "weak") and rows[1] == (nr.GSM_MODELS[0], "weak", "unavailable")
     assert payload["comparisons"][1]["note"] == f"no scored mt_bench run of {nr.GSM_MODELS[0]}"
+    # a benchmark neither model has: the unavailable row is printed, and the exit status says so
+    assert main(["compare", nr.GSM_MODELS[0], "weak", "--results-dir", str(native), "--benchmarks", "mt_bench",
+                 "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["comparisons"][0]["method"] == "unavailable"
+    assert "no comparison could be computed" in captured.err
     mixed = compare_json(capsys, "strong", "weak", nr.GSM_MODELS[0], "--results-dir", str(native), "--rounds", "200")
     assert {(c["model_a"], c["model_b"]) for c in mixed["comparisons"]} == {("strong", "weak")}
     assert f"strong vs {nr.GSM_MODELS[0]}: not compared on arena_hard, gsm8k, mt_bench" in mixed["notes"][0]
