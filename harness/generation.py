@@ -139,67 +139,84 @@ def per_item_temperatures(items: Sequence[BenchmarkItem], params: SamplingParams
     return dict(sorted(counts.items())) or None
 
 
+@dataclass
+class _GenerationRun:
+    """What every (item, turn, sample) of one ``generate`` call shares: its key and its record."""
+
+    benchmark: Benchmark
+    backend: Backend
+    template: ChatTemplate
+    model_name: str
+    model_id: str
+    params: SamplingParams
+    temperature_overridden: bool
+    position: dict[str, int]
+    config_id: str
+
+    def key_of(self, item: BenchmarkItem, turn: int, sample: int) -> tuple[str, SamplingParams]:
+        p = _item_params(item, self.params, self.temperature_overridden)
+        return generation_key(model_id=self.model_id, template_hash=self.template.sha256, params=_key_params(p),
+                              seed=p.seed, item_id=item.item_id, turn=turn, sample_index=sample), p
+
+    def request(self, key: str, item: BenchmarkItem, turn: int, sample: int, p: SamplingParams, tokenizer: Any,
+                previous: list[str]) -> GenerationRequest:
+        messages = self.benchmark.messages_for_turn(item, turn, previous)
+        rendered = self.template.render_to_ids(tokenizer, messages)
+        # Distinct samples of one prompt need distinct seeds; the key holds both.
+        return GenerationRequest(request_id=key, prompt_token_ids=rendered.token_ids,
+                                 params=replace(p, seed=p.seed + sample), prompt_text=rendered.text,
+                                 messages=tuple(messages))
+
+    def record(self, res: Any, item: BenchmarkItem, turn: int, sample: int, prompt_text: str,
+               p: SamplingParams) -> GenerationRecord:
+        return GenerationRecord(
+            key=res.request_id, item_id=item.item_id, item_index=self.position[item.item_id], turn=turn,
+            sample_index=sample, model=self.model_name, model_id=self.model_id, benchmark=self.benchmark.name,
+            prompt=prompt_text, output=res.text, num_prompt_tokens=res.num_prompt_tokens,
+            num_output_tokens=res.num_output_tokens, finish_reason=res.finish_reason,
+            seconds=round(res.seconds, 4), params=_key_params(p), seed=p.seed, template=self.template.id,
+            template_hash=self.template.sha256, backend=self.backend.name, run_config=self.config_id,
+            created=time.time())
+
+
 @timed("generate")
 def generate(*, benchmark: Benchmark, items: Sequence[BenchmarkItem], backend: Backend, tokenizer: Any,
              template: ChatTemplate, model_name: str, model_id: str, params: SamplingParams,
              store: GenerationStore, num_samples: int = 1, temperature_overridden: bool = False,
              progress: bool = True) -> list[GenerationRecord]:
-    """Generate every (item, turn, sample) not yet in ``store``; return all their records in order."""
+    """Generate every (item, turn, sample) not yet in ``store``; return all their records in order.
+    Turn by turn: a later turn's prompt holds the stored answers of the earlier ones."""
     if num_samples < 1:
         raise HarnessError("--num-samples must be >= 1")
     ids = [it.item_id for it in items]
     if len(set(ids)) != len(ids):
         raise HarnessError(f"benchmark {benchmark.name!r} has duplicate item ids")
     stored = store.load()
-    position = {it.item_id: i for i, it in enumerate(items)}
-    config_id = run_config_id(model_id, template.sha256, params)
+    run = _GenerationRun(benchmark, backend, template, model_name, model_id, params, temperature_overridden,
+                         {it.item_id: i for i, it in enumerate(items)}, run_config_id(model_id, template.sha256, params))
     max_turns = max((len(it.turns) for it in items), default=0)
-
-    def key_of(item: BenchmarkItem, turn: int, sample: int) -> tuple[str, SamplingParams]:
-        p = _item_params(item, params, temperature_overridden)
-        return generation_key(model_id=model_id, template_hash=template.sha256, params=_key_params(p),
-                              seed=p.seed, item_id=item.item_id, turn=turn, sample_index=sample), p
-
     units = [(it, t, s) for t in range(max_turns) for it in items if len(it.turns) > t for s in range(num_samples)]
-    prog = Progress(total=len(units), cached=sum(1 for it, t, s in units if key_of(it, t, s)[0] in stored))
+    prog = Progress(total=len(units), cached=sum(1 for it, t, s in units if run.key_of(it, t, s)[0] in stored))
     bar = _Bar(prog, progress, f"{benchmark.name} [{model_name}]")
     order: list[str] = []
     try:
         for turn in range(max_turns):
             requests: list[GenerationRequest] = []
             meta: dict[str, tuple[BenchmarkItem, int, str, SamplingParams]] = {}
-            for item in items:
-                if len(item.turns) <= turn:
-                    continue
-                for s in range(num_samples):
-                    key, p = key_of(item, turn, s)
-                    order.append(key)
-                    if key in stored:
-                        continue
-                    previous = [stored[key_of(item, t, s)[0]].output for t in range(turn)]
-                    messages = benchmark.messages_for_turn(item, turn, previous)
-                    rendered = template.render_to_ids(tokenizer, messages)
-                    # Distinct samples of one prompt need distinct seeds; the key holds both.
-                    req_params = replace(p, seed=p.seed + s)
-                    requests.append(GenerationRequest(request_id=key, prompt_token_ids=rendered.token_ids,
-                                                      params=req_params, prompt_text=rendered.text,
-                                                      messages=tuple(messages)))
-                    meta[key] = (item, s, rendered.text, p)
-            turn_keys = set(meta)
+            for item, s in ((it, s) for it in items if len(it.turns) > turn for s in range(num_samples)):
+                key, p = run.key_of(item, turn, s)
+                order.append(key)
+                if key not in stored:
+                    previous = [stored[run.key_of(item, t, s)[0]].output for t in range(turn)]
+                    requests.append(run.request(key, item, turn, s, p, tokenizer, previous))
+                    meta[key] = (item, s, requests[-1].prompt_text, p)
             for res in backend.generate(requests):
                 item, s, prompt_text, p = meta[res.request_id]
-                record = GenerationRecord(
-                    key=res.request_id, item_id=item.item_id, item_index=position[item.item_id], turn=turn,
-                    sample_index=s, model=model_name, model_id=model_id, benchmark=benchmark.name,
-                    prompt=prompt_text, output=res.text, num_prompt_tokens=res.num_prompt_tokens,
-                    num_output_tokens=res.num_output_tokens, finish_reason=res.finish_reason,
-                    seconds=round(res.seconds, 4), params=_key_params(p), seed=p.seed, template=template.id,
-                    template_hash=template.sha256, backend=backend.name, run_config=config_id, created=time.time())
+                stored[res.request_id] = record = run.record(res, item, turn, s, prompt_text, p)
                 store.append(record)
-                stored[res.request_id] = record
                 prog.done += 1
                 bar.update()
-            missing = [k for k in turn_keys if k not in stored]
+            missing = [k for k in meta if k not in stored]
             if missing:  # later turns would lack their history
                 raise HarnessError(f"backend {backend.name!r} returned no result for {len(missing)} prompt(s)")
     finally:
