@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -102,6 +102,11 @@ class JudgeClient(ABC):
 
 
 AnswerSink = Callable[[int, JudgeResponse], None]
+
+
+def request_total(requests: Iterable[JudgeRequest], total: int | None) -> int | None:
+    """``total``, else the length of ``requests`` where it has one (a lazy iterator has none)."""
+    return len(requests) if total is None and isinstance(requests, Sized) else total
 
 
 def _hand_over(responses: list[JudgeResponse], start: int, on_answer: AnswerSink) -> None:

@@ -26,7 +26,7 @@ import os
 import random
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
-from harness.judges.base import AnswerSink, JudgeClient, JudgeRequest, JudgeResponse
+from harness.judges.base import AnswerSink, JudgeClient, JudgeRequest, JudgeResponse, request_total
 from harness.judges.progress import JudgeProgress
 from harness.judges.transport import Transport, TransportKind, make_transport
 from harness.retry import GaveUp, MalformedResponse, RetryPolicy, call_with_retries
@@ -226,19 +226,18 @@ class OpenAIJudgeClient(JudgeClient):
         def keep(position: int, response: JudgeResponse) -> None:
             results[position] = response
 
-        self.complete_each(requests, keep, len(requests) or 1)
+        self.complete_each(requests, keep, len(requests))
         answered = [r for r in results if r is not None]
         if len(answered) != len(requests):  # complete_each answers every position or raises
             raise RuntimeError(f"judge client answered {len(answered)} of {len(requests)} requests")
         return answered
 
     @timed("judge")
-    def complete_each(self, requests: Iterable[JudgeRequest], on_answer: AnswerSink, chunk: int = 0,
+    def complete_each(self, requests: Iterable[JudgeRequest], on_answer: AnswerSink, chunk: int,
                       total: int | None = None) -> None:
         """Streams (``chunk`` is for clients that do not): a cached answer is handed over at once, the
         others as they arrive, and the next request is drawn while earlier ones are in flight."""
-        if total is None and isinstance(requests, Sized):
-            total = len(requests)
+        total = request_total(requests, total)
         if total == 0:
             return
         if self.progress is not None and total:

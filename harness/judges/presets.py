@@ -23,7 +23,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
-from collections.abc import Callable, Iterable, Sequence, Sized
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import HarnessError, did_you_mean
-from harness.judges.base import AnswerSink, JudgeClient, JudgeRequest, JudgeResponse
+from harness.judges.base import AnswerSink, JudgeClient, JudgeRequest, JudgeResponse, request_total
 from harness.yaml_config import load_yaml_config
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ class PresetJudgeClient(JudgeClient):
     def complete_each(self, requests: Iterable[JudgeRequest], on_answer: AnswerSink, chunk: int,
                       total: int | None = None) -> None:
         self.inner.complete_each((self.preset.apply(self.benchmark, r) for r in requests), on_answer, chunk,
-                                 total if total is not None or not isinstance(requests, Sized) else len(requests))
+                                 request_total(requests, total))
 
     def __getattr__(self, name: str) -> Any:  # usage, cache, progress of the wrapped client
         return getattr(self.inner, name)

@@ -120,28 +120,22 @@ class JudgeSession(JudgeClient):
         self.client.progress = self.progress
 
     def complete_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResponse]:
-        if not requests:
-            return []
+        return self._target().complete_many(requests) if requests else []
+
+    def complete_each(self, requests: Iterable[JudgeRequest], on_answer: AnswerSink, chunk: int,
+                      total: int | None = None) -> None:
+        self._target().complete_each(requests, on_answer, chunk, total)  # benchmarks send at least one request
+
+    def _target(self) -> JudgeClient:
+        """The started client, wrapped in the preset when one applies to this benchmark."""
         if self.client is None:
             self._start()
         preset = self.settings.preset
         if preset is not None and self.benchmark is not None:
             from harness.judges.presets import PresetJudgeClient
 
-            return PresetJudgeClient(self.client, preset, self.benchmark).complete_many(requests)
-        return self.client.complete_many(requests)
-
-    def complete_each(self, requests: Iterable[JudgeRequest], on_answer: AnswerSink, chunk: int,
-                      total: int | None = None) -> None:
-        if self.client is None:  # benchmarks call this with at least one request
-            self._start()
-        preset = self.settings.preset
-        if preset is not None and self.benchmark is not None:
-            from harness.judges.presets import PresetJudgeClient
-
-            PresetJudgeClient(self.client, preset, self.benchmark).complete_each(requests, on_answer, chunk, total)
-        else:
-            self.client.complete_each(requests, on_answer, chunk, total)
+            return PresetJudgeClient(self.client, preset, self.benchmark)
+        return self.client
 
     def usage(self) -> dict[str, Any]:
         return self.client.usage.to_dict() if self.client is not None else {"calls": 0, "failures": 0}

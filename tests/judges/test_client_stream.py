@@ -8,19 +8,12 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.judges.base import JudgeClient, JudgeRequest, JudgeResponse
-from harness.judges.client import JudgeClientConfig, OpenAIJudgeClient
 from harness.judges.local_server import Faults, LocalJudgeServer, Reply, hashed_preference_responder
+from tests.judges.test_client import _client  # the client the judge-client tests configure
 
 
 def _req(i: int) -> JudgeRequest:
     return JudgeRequest.from_messages("local-judge", [{"role": "user", "content": f"q{i}"}], max_tokens=1)
-
-
-def _client(srv: LocalJudgeServer, tmp_path, **kw) -> OpenAIJudgeClient:
-    cfg = dict(base_url=srv.base_url, cache_path=tmp_path / "cache.sqlite", backoff_initial_s=0.01,
-               backoff_max_s=0.05, timeout_s=5.0, jitter_seed=0)
-    cfg.update(kw)
-    return OpenAIJudgeClient(JudgeClientConfig(**cfg))
 
 
 def test_answers_stream_while_later_requests_are_still_being_drawn(tmp_path):
